@@ -1,0 +1,1 @@
+"""Adapters: data sources and venues (arrive with the backtest and live issues)."""

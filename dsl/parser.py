@@ -1,0 +1,294 @@
+"""Parsing .nts text into an AST, with error recovery.
+
+A file is cut into top-level chunks (a declaration or handler and its indented lines) and each chunk is parsed
+on its own, so an error in one never hides the others. Inside a chunk, a statement that fails to parse is
+reported, replaced by `pass` (or dropped, at the top level) and the chunk is parsed again: several errors
+per file, each at its own statement.
+"""
+
+from __future__ import annotations
+
+import functools
+from pathlib import Path
+
+from lark import Lark, Token
+from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken, VisitError
+
+from . import ast
+from .build import AstBuilder
+from .diagnostics import MAX_ERRORS_PER_FILE, Diagnostics
+from .lexer import Indenter, IndentationProblem
+from .source import SourceFile, Span
+
+GRAMMAR_PATH = Path(__file__).resolve().parent.parent / "grammar" / "nts.lark"
+
+# How the parser's terminal names read in a message.
+_TERMINAL_WORDS = {
+    "_NL": "end of line", "_INDENT": "an indented block", "_DEDENT": "the end of the block", "$END": "end of file",
+    "NAME": "a name", "NUMBER": "a number", "STRING": "a string", "DURATION": "a duration such as `5m`",
+    "COMP_OP": "a comparison", "ADD_OP": "`+` or `-`", "MUL_OP": "`*`, `/`, `//` or `%`", "POW_OP": "`**`",
+    "AUG_OP": "`+=`, `-=`, `*=` or `/=`",
+}
+
+
+@functools.lru_cache(maxsize=1)
+def grammar_text() -> str:
+    return GRAMMAR_PATH.read_text(encoding="utf-8")
+
+
+@functools.lru_cache(maxsize=1)
+def lark_parser() -> Lark:
+    return Lark(grammar_text(), parser="lalr", lexer="contextual", postlex=Indenter(),
+                start=["module", "expr_input", "stmt_input"], propagate_positions=True,
+                maybe_placeholders=True, cache=True)
+
+
+def keywords() -> set[str]:
+    """Every reserved word of the grammar (the editor grammar test compares against this)."""
+    return {t.pattern.value for t in lark_parser().terminals
+            if t.pattern.type == "str" and t.pattern.value.isidentifier()}
+
+
+def _describe_expected(expected: set[str]) -> str:
+    parser = lark_parser()
+    words = []
+    for name in sorted(expected):
+        if name in _TERMINAL_WORDS:
+            words.append(_TERMINAL_WORDS[name])
+            continue
+        try:
+            pattern = parser.get_terminal(name).pattern
+        except KeyError:
+            continue
+        words.append(f"`{pattern.value}`" if pattern.type == "str" else name.lower())
+    words = sorted(set(words))
+    if len(words) > 8:
+        return ""
+    if len(words) == 1:
+        return words[0]
+    return ", ".join(words[:-1]) + " or " + words[-1] if words else ""
+
+
+def _describe_token(tok: Token) -> str:
+    if tok.type in ("_NL", "$END"):
+        return _TERMINAL_WORDS[tok.type]
+    if tok.type == "_INDENT":
+        return "an indented line"
+    if tok.type == "_DEDENT":
+        return "the end of the block"
+    return f"`{tok.value}`"
+
+
+def _chunks(lines: list[str]) -> list[tuple[int, int]]:
+    """(first, last) 0-based line ranges of the top-level items, bracket- and string-aware."""
+    chunks: list[tuple[int, int]] = []
+    depth = 0
+    start = None
+    last_code = None
+    for i, line in enumerate(lines):
+        stripped = line.lstrip(" \t")
+        is_code = bool(stripped) and not stripped.startswith("#")
+        if is_code and depth == 0 and not line[:1].isspace():
+            if start is not None:
+                chunks.append((start, last_code))
+            start = i
+        if is_code:
+            last_code = i
+            if start is None:
+                start = i
+        depth = _bracket_depth_after(line, depth)
+    if start is not None:
+        chunks.append((start, last_code))
+    return chunks
+
+
+def _bracket_depth_after(line: str, depth: int) -> int:
+    in_string = False
+    i = 0
+    while i < len(line):
+        ch = line[i]
+        if in_string:
+            if ch == "\\":
+                i += 1
+            elif ch == '"':
+                in_string = False
+        elif ch == '"':
+            in_string = True
+        elif ch == "#":
+            break
+        elif ch in "([":
+            depth += 1
+        elif ch in ")]":
+            depth = max(0, depth - 1)
+        i += 1
+    return depth
+
+
+class _Recovery(Exception):
+    """A parse error turned into a diagnostic; `line` (1-based, chunk-relative) is the statement to drop."""
+
+    def __init__(self, line: int):
+        self.line = line
+
+
+class ModuleParser:
+    """Parses one file's text; the diagnostics it finds go to `diagnostics`."""
+
+    def __init__(self, source: SourceFile, diagnostics: Diagnostics):
+        self.source = source
+        self.diagnostics = diagnostics
+        self.error_count = 0
+
+    def parse(self) -> ast.Module:
+        lines = self.source.text.split("\n")
+        items: list = []
+        for first, last in _chunks(lines):
+            if self.error_count >= MAX_ERRORS_PER_FILE:
+                span = Span(path=self.source.path, line=first + 1, col=1, end_line=first + 1, end_col=2)
+                self.diagnostics.add("E0010", f"too many errors; stopped after {MAX_ERRORS_PER_FILE}", span)
+                break
+            items.extend(self._parse_chunk(lines[first:last + 1], first))
+        return ast.Module(path=self.source.path, items=items)
+
+    def _parse_chunk(self, chunk: list[str], line_offset: int) -> list:
+        path = self.source.path
+
+        def locate(line: int, col: int, end_line: int, end_col: int) -> Span:
+            return Span(path=path, line=line + line_offset, col=col, end_line=end_line + line_offset, end_col=end_col)
+
+        chunk = list(chunk)
+        for _ in range(len(chunk) + 1):
+            try:
+                tree = self._parse_text("\n".join(chunk) + "\n", "module", locate)
+                return self._build(tree, locate)
+            except _Recovery as rec:
+                self.error_count += 1
+                if self.error_count >= MAX_ERRORS_PER_FILE or not _drop_statement(chunk, rec.line - 1):
+                    return []
+        return []
+
+    def _parse_text(self, text: str, start: str, locate):
+        """The parse tree of `text`, or _Recovery after reporting the first syntax error."""
+        try:
+            return lark_parser().parse(text, start=start)
+        except IndentationProblem as exc:
+            self.diagnostics.add(exc.code, exc.args[0], locate(exc.line, exc.col, exc.line, exc.col + exc.width),
+                                 exc.help)
+            raise _Recovery(exc.line) from None
+        except UnexpectedCharacters as exc:
+            ch = text[exc.pos_in_stream] if exc.pos_in_stream < len(text) else ""
+            span = locate(exc.line, exc.column, exc.line, exc.column + 1)
+            if ch == '"':
+                self.diagnostics.add("E0005", "string is not closed before the end of the line", span,
+                                     'close it with `"`; strings cannot span lines')
+            elif ch.isdigit():
+                self.diagnostics.add("E0009", "invalid number or duration literal", span,
+                                     "durations are written like `500ms`, `5m`, `1h30m`, `1d`")
+            else:
+                shown = repr(ch)[1:-1] if ch.isprintable() else f"\\u{ord(ch):04x}"
+                self.diagnostics.add("E0002", f"unexpected character `{shown}`", span)
+            raise _Recovery(exc.line) from None
+        except (UnexpectedToken, UnexpectedEOF) as exc:
+            tok = getattr(exc, "token", None)
+            if tok is None or tok.type == "$END" or tok.line is None:
+                line = text.count("\n")
+                col = len(text.rstrip("\n").split("\n")[-1]) + 1
+                tok = Token("$END", "", line=line, column=col, end_line=line, end_column=col + 1)
+            width = max(1, (tok.end_column or tok.column + 1) - tok.column) if tok.end_line == tok.line else 1
+            expected = _describe_expected(set(getattr(exc, "expected", ()) or ()))
+            message = f"unexpected {_describe_token(tok)}"
+            if expected:
+                message += f", expected {expected}"
+            help_text = None
+            if tok.type == "NAME" and tok.value in ("elif", "else"):
+                help_text = None
+            elif tok.type == "_NL" and "_INDENT" in (getattr(exc, "expected", ()) or ()):
+                help_text = "a block after `:` starts on the next line, indented"
+            self.diagnostics.add("E0001", message, locate(tok.line, tok.column, tok.line, tok.column + width), help_text)
+            raise _Recovery(tok.line) from None
+        except UnexpectedInput as exc:  # any other lark input error
+            line = getattr(exc, "line", 1) or 1
+            col = getattr(exc, "column", 1) or 1
+            self.diagnostics.add("E0001", "syntax error", locate(line, col, line, col + 1))
+            raise _Recovery(line) from None
+        except RecursionError:
+            self.diagnostics.add("E0007", "expression nested too deeply", locate(1, 1, 1, 2),
+                                 "split it into several `series` or local variables")
+            raise _Recovery(1) from None
+
+    def _build(self, tree, locate) -> list:
+        builder = AstBuilder(locate, self.diagnostics, self._parse_embedded_expr)
+        try:
+            return builder.transform(tree)
+        except VisitError as exc:
+            if isinstance(exc.orig_exc, RecursionError):
+                self.diagnostics.add("E0007", "expression nested too deeply", locate(1, 1, 1, 2),
+                                     "split it into several `series` or local variables")
+                return []
+            raise
+        except RecursionError:
+            self.diagnostics.add("E0007", "expression nested too deeply", locate(1, 1, 1, 2),
+                                 "split it into several `series` or local variables")
+            return []
+
+    def _parse_embedded_expr(self, text: str, at: Span) -> ast.Expr | None:
+        return parse_embedded(text, at, "expr_input", self.diagnostics)
+
+
+def _drop_statement(chunk: list[str], index: int) -> bool:
+    """Blank the statement at `index` and its deeper lines; False when nothing is left to drop."""
+    index = min(max(index, 0), len(chunk) - 1)
+    # Step back to a line with code: the error may sit on a blank line or at the end.
+    while index > 0 and not _is_code(chunk[index]):
+        index -= 1
+    if not _is_code(chunk[index]):
+        return False
+    indent = len(chunk[index]) - len(chunk[index].lstrip(" \t"))
+    end = index + 1
+    while end < len(chunk) and (not _is_code(chunk[end]) or _indent(chunk[end]) > indent):
+        end += 1
+    inside_block = indent > 0 and index > 0
+    replacement = (" " * indent + "pass") if inside_block else ""
+    if chunk[index] == replacement:
+        replacement = ""
+        if index == 0:
+            return False
+    chunk[index] = replacement
+    for i in range(index + 1, end):
+        chunk[i] = ""
+    return True
+
+
+def _is_code(line: str) -> bool:
+    stripped = line.strip()
+    return bool(stripped) and not stripped.startswith("#")
+
+
+def _indent(line: str) -> int:
+    return len(line) - len(line.lstrip(" \t"))
+
+
+def parse_embedded(text: str, at: Span, start: str, diagnostics: Diagnostics):
+    """Parse an expression or statement embedded in other text (a log message, a YAML value).
+
+    `at` is the span of the snippet's first character in its file; diagnostics point there.
+    """
+    def locate(line: int, col: int, end_line: int, end_col: int) -> Span:
+        inner = Span(path=at.path, line=line, col=col, end_line=end_line, end_col=end_col)
+        return inner.shifted(at.path, at.line - 1, at.col - 1)
+
+    sub = ModuleParser(SourceFile(at.path, text), diagnostics)
+    if "\n" in text.strip():
+        diagnostics.add("E0001", "an expression here must fit on one line", at)
+        return None
+    try:
+        tree = sub._parse_text(text.strip("\n") + "\n", start, locate)
+    except _Recovery:
+        return None
+    built = sub._build(tree, locate)
+    return built if isinstance(built, ast.Node) else None
+
+
+def parse_source(text: str, path: str, diagnostics: Diagnostics) -> ast.Module:
+    """The AST of one file's text. Syntax errors go to `diagnostics`; what parsed is still returned."""
+    return ModuleParser(SourceFile(path, text), diagnostics).parse()
