@@ -154,6 +154,10 @@ class ModuleParser:
         path = self.source.path
 
         def locate(line: int, col: int, end_line: int, end_col: int) -> Span:
+            # A declaration's parse ends with its newline token; end the span on its own line instead.
+            while end_line > line and (end_line > len(chunk) or not chunk[end_line - 1][:end_col - 1].strip()):
+                end_line -= 1
+                end_col = len(chunk[end_line - 1].rstrip()) + 1
             return Span(path=path, line=line + line_offset, col=col, end_line=end_line + line_offset, end_col=end_col)
 
         chunk = list(chunk)

@@ -1,0 +1,109 @@
+"""`ntc`, the user's command: check and compile strategies (run, live, replay, lsp and fmt join as they land).
+
+Exit codes: 0 clean (warnings allowed), 1 errors in the input, 2 usage errors, 3 an internal error (a bug in
+ntc: reported in one line, never as a traceback).
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+
+import click
+
+from .. import __version__
+from ..dsl.diagnostics import render
+from .frontend import CheckResult, check_file
+
+EXAMPLES = """\b
+Examples:
+  ntc check examples/ema_cross.nts             check one strategy
+  ntc check examples/*.nts --json              diagnostics as JSON, for editors
+  ntc compile examples/ema_cross.nts --emit facts
+                                               what the compiler knows before the run
+"""
+
+
+@click.group(help="The NTS strategy compiler.\n\n" + EXAMPLES, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, "--version", "-V", prog_name="ntc", message="%(prog)s %(version)s")
+def main() -> None:
+    pass
+
+
+def _guarded(fn):
+    """Runs a command so that a bug in ntc prints one line and exits 3 instead of a traceback."""
+    def run(*args, **kwargs):
+        try:
+            return fn(*args, **kwargs)
+        except (click.exceptions.Exit, click.ClickException, SystemExit, KeyboardInterrupt):
+            raise
+        except Exception as exc:  # noqa: BLE001 - the promise is: never a traceback
+            click.echo(f"ntc: internal error: {type(exc).__name__}: {exc}. Please report it with the input file.",
+                       err=True)
+            sys.exit(3)
+    run.__name__ = fn.__name__
+    run.__doc__ = fn.__doc__
+    return run
+
+
+def _print_text(results: list[CheckResult]) -> None:
+    errors = warnings = 0
+    for r in results:
+        for d in r.diagnostics.sorted():
+            click.echo(render(d, r.sources.get(d.span.path)))
+            errors += d.is_error
+            warnings += not d.is_error
+    files = len(results)
+    click.echo(f"checked {files} file{'s' * (files != 1)}: {errors} error{'s' * (errors != 1)}, "
+               f"{warnings} warning{'s' * (warnings != 1)}", err=True)
+
+
+def _json_form(results: list[CheckResult]) -> dict:
+    return {"files": [{"path": r.path, "ok": r.ok,
+                       "diagnostics": [d.model_dump(mode="json") for d in r.diagnostics.sorted()]} for r in results],
+            "errors": sum(len(r.diagnostics.errors) for r in results),
+            "warnings": sum(len(r.diagnostics.items) - len(r.diagnostics.errors) for r in results)}
+
+
+@main.command()
+@click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False))
+@click.option("--json", "as_json", is_flag=True, help="Print diagnostics as JSON (for editors and tools).")
+@_guarded
+def check(files: tuple[str, ...], as_json: bool) -> None:
+    """Parse and check strategy files; report every error with its place in the source.
+
+    \b
+    Exit status: 0 when there are no errors (warnings allowed), 1 when there are.
+    """
+    results = [check_file(f) for f in files]
+    if as_json:
+        click.echo(json.dumps(_json_form(results), indent=2))
+    else:
+        _print_text(results)
+    sys.exit(1 if any(not r.ok for r in results) else 0)
+
+
+@main.command()
+@click.argument("file", type=click.Path(dir_okay=False))
+@click.option("--emit", type=click.Choice(["facts", "ast"]), default="facts", show_default=True,
+              help="facts: the static facts (params, streams, lookbacks, indicator state sizes, handlers) as JSON; "
+                   "ast: the checked syntax tree as JSON.")
+@_guarded
+def compile(file: str, emit: str) -> None:  # noqa: A001 - the command is called `compile`
+    """Check a strategy and print what the compiler derived from it.
+
+    Errors are reported as by `ntc check` and nothing is emitted.
+    """
+    result = check_file(file)
+    if not result.ok:
+        _print_text([result])
+        sys.exit(1)
+    if emit == "facts":
+        click.echo(result.facts.model_dump_json(indent=2))
+    else:
+        click.echo(result.module.model_dump_json(indent=2))
+    sys.exit(0)
+
+
+if __name__ == "__main__":
+    main()
