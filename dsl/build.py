@@ -74,13 +74,17 @@ class AstBuilder(Transformer):
                 i += 1
         return "".join(out)
 
+    def docstring(self, tokens: list[Token]) -> str | None:
+        """A docstring written as one string per line."""
+        return "\n".join(self.string_value(t) for t in tokens) if tokens else None
+
     # ------------------------------------------------------------ files
     def module(self, children):
         return [c for c in children if isinstance(c, ast.Node)]
 
     @v_args(meta=True)
     def header(self, meta, children):
-        doc = self.string_value(children[1]) if len(children) > 1 else None
+        doc = self.docstring(children[1:])
         return ast.Header(span=self.block_span(meta, children[0]), name=children[0].value, doc=doc)
 
     @v_args(meta=True)
@@ -186,10 +190,11 @@ class AstBuilder(Transformer):
             i += 1
         returns = children[i]
         body_start = i + 1
-        doc = None
-        if isinstance(children[body_start], Token):
-            doc = self.string_value(children[body_start])
+        lines = []
+        while isinstance(children[body_start], Token):
+            lines.append(children[body_start])
             body_start += 1
+        doc = self.docstring(lines)
         body = self._stmts(children[body_start:])
         return ast.Function(span=self.block_span(meta, body[-1]), name=name, params=params, returns=returns, doc=doc,
                             body=body)

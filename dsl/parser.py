@@ -129,6 +129,7 @@ class _Recovery(Exception):
 
     def __init__(self, line: int):
         self.line = line
+        self.reported = 1
 
 
 class ModuleParser:
@@ -161,36 +162,55 @@ class ModuleParser:
             return Span(path=path, line=line + line_offset, col=col, end_line=end_line + line_offset, end_col=end_col)
 
         chunk = list(chunk)
-        for _ in range(len(chunk) + 1):
+        # Lines where recovery put a `pass`: an error there is an artefact of recovery, not the user's.
+        self._synthetic = set()
+        for _ in range(2 * len(chunk) + 1):  # each line may be replaced by `pass`, then blanked
             try:
                 tree = self._parse_text("\n".join(chunk) + "\n", "module", locate)
                 return self._build(tree, locate)
             except _Recovery as rec:
-                self.error_count += 1
-                if self.error_count >= MAX_ERRORS_PER_FILE or not _drop_statement(chunk, rec.line - 1):
+                self.error_count += rec.reported
+                if self.error_count >= MAX_ERRORS_PER_FILE:
                     return []
+                replaced = _drop_statement(chunk, rec.line - 1)
+                if replaced is None:
+                    return []
+                self._synthetic.discard(replaced + 1)
+                if chunk[replaced].strip() == "pass":
+                    self._synthetic.add(replaced + 1)
         return []
 
     def _parse_text(self, text: str, start: str, locate):
         """The parse tree of `text`, or _Recovery after reporting the first syntax error."""
+        found = Diagnostics()
+        try:
+            return self._parse_or_report(text, start, locate, found)
+        except _Recovery as rec:
+            if rec.line in getattr(self, "_synthetic", ()):
+                rec.reported = 0  # caused by a recovery `pass`, not by the user's text
+            else:
+                self.diagnostics.extend(found.items)
+            raise
+
+    def _parse_or_report(self, text: str, start: str, locate, found: Diagnostics):
         try:
             return lark_parser().parse(text, start=start)
         except IndentationProblem as exc:
-            self.diagnostics.add(exc.code, exc.args[0], locate(exc.line, exc.col, exc.line, exc.col + exc.width),
+            found.add(exc.code, exc.args[0], locate(exc.line, exc.col, exc.line, exc.col + exc.width),
                                  exc.help)
             raise _Recovery(exc.line) from None
         except UnexpectedCharacters as exc:
             ch = text[exc.pos_in_stream] if exc.pos_in_stream < len(text) else ""
             span = locate(exc.line, exc.column, exc.line, exc.column + 1)
             if ch == '"':
-                self.diagnostics.add("E0005", "string is not closed before the end of the line", span,
-                                     'close it with `"`; strings cannot span lines')
+                found.add("E0005", "string is not closed before the end of the line", span,
+                                     'close it with `"` on the same line; a long docstring is written as one string per line')
             elif ch.isdigit():
-                self.diagnostics.add("E0009", "invalid number or duration literal", span,
+                found.add("E0009", "invalid number or duration literal", span,
                                      "durations are written like `500ms`, `5m`, `1h30m`, `1d`")
             else:
                 shown = repr(ch)[1:-1] if ch.isprintable() else f"\\u{ord(ch):04x}"
-                self.diagnostics.add("E0002", f"unexpected character `{shown}`", span)
+                found.add("E0002", f"unexpected character `{shown}`", span)
             raise _Recovery(exc.line) from None
         except (UnexpectedToken, UnexpectedEOF) as exc:
             tok = getattr(exc, "token", None)
@@ -208,15 +228,15 @@ class ModuleParser:
                 help_text = None
             elif tok.type == "_NL" and "_INDENT" in (getattr(exc, "expected", ()) or ()):
                 help_text = "a block after `:` starts on the next line, indented"
-            self.diagnostics.add("E0001", message, locate(tok.line, tok.column, tok.line, tok.column + width), help_text)
+            found.add("E0001", message, locate(tok.line, tok.column, tok.line, tok.column + width), help_text)
             raise _Recovery(tok.line) from None
         except UnexpectedInput as exc:  # any other lark input error
             line = getattr(exc, "line", 1) or 1
             col = getattr(exc, "column", 1) or 1
-            self.diagnostics.add("E0001", "syntax error", locate(line, col, line, col + 1))
+            found.add("E0001", "syntax error", locate(line, col, line, col + 1))
             raise _Recovery(line) from None
         except RecursionError:
-            self.diagnostics.add("E0007", "expression nested too deeply", locate(1, 1, 1, 2),
+            found.add("E0007", "expression nested too deeply", locate(1, 1, 1, 2),
                                  "split it into several `series` or local variables")
             raise _Recovery(1) from None
 
@@ -239,14 +259,15 @@ class ModuleParser:
         return parse_embedded(text, at, "expr_input", self.diagnostics)
 
 
-def _drop_statement(chunk: list[str], index: int) -> bool:
-    """Blank the statement at `index` and its deeper lines; False when nothing is left to drop."""
+def _drop_statement(chunk: list[str], index: int) -> int | None:
+    """Blank the statement at `index` and its deeper lines (a nested one becomes `pass`, to keep its block).
+    Returns the index of the line replaced, or None when nothing is left to drop."""
     index = min(max(index, 0), len(chunk) - 1)
     # Step back to a line with code: the error may sit on a blank line or at the end.
     while index > 0 and not _is_code(chunk[index]):
         index -= 1
     if not _is_code(chunk[index]):
-        return False
+        return None
     indent = len(chunk[index]) - len(chunk[index].lstrip(" \t"))
     end = index + 1
     while end < len(chunk) and (not _is_code(chunk[end]) or _indent(chunk[end]) > indent):
@@ -256,11 +277,11 @@ def _drop_statement(chunk: list[str], index: int) -> bool:
     if chunk[index] == replacement:
         replacement = ""
         if index == 0:
-            return False
+            return None
     chunk[index] = replacement
     for i in range(index + 1, end):
         chunk[i] = ""
-    return True
+    return index
 
 
 def _is_code(line: str) -> bool:
