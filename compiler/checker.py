@@ -576,6 +576,8 @@ class Checker:
             return ERROR
         visible = [*scope.locals, *self.s.all_names(), *CONTEXT_VALUES]
         hint = did_you_mean(name, visible)
+        if hint:
+            self.used.add(hint)  # the misspelling is a use: no "never used" warning on top of the error
         self.diags.add("E0101", f"unknown name `{name}`", e.span, f"did you mean `{hint}`?" if hint else None)
         return ERROR
 

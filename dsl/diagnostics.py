@@ -92,7 +92,8 @@ CODES: dict[str, str] = {
     "W0004": "unused declaration",
 }
 
-MAX_ERRORS_PER_FILE = 50
+MAX_ERRORS_PER_FILE = 50  # syntax errors: past this many, parsing a file stops
+MAX_DIAGNOSTICS_PER_FILE = 200  # everything: past this many, the rest is summarised by one E0010
 
 
 class Diagnostics:
@@ -101,6 +102,7 @@ class Diagnostics:
     def __init__(self) -> None:
         self.items: list[Diagnostic] = []
         self._seen: set[tuple] = set()
+        self._per_file: dict[str, int] = {}
 
     def add(self, code: str, message: str, span: Span, help: str | None = None) -> None:
         assert code in CODES, code
@@ -109,6 +111,15 @@ class Diagnostics:
         if key in self._seen:
             return
         self._seen.add(key)
+        count = self._per_file.get(span.path, 0) + 1
+        self._per_file[span.path] = count
+        if count > MAX_DIAGNOSTICS_PER_FILE:
+            if count == MAX_DIAGNOSTICS_PER_FILE + 1:
+                self.items.append(Diagnostic(
+                    code="E0010", severity=Severity.ERROR, span=span,
+                    message=f"too many diagnostics; the rest of this file is not reported after "
+                            f"{MAX_DIAGNOSTICS_PER_FILE}"))
+            return
         self.items.append(Diagnostic(code=code, severity=severity, message=message, span=span, help=help))
 
     def extend(self, other: Iterable[Diagnostic]) -> None:
