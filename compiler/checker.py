@@ -19,18 +19,21 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from ..dsl import ast
+from ..dsl.build import duration_nanos
 from ..dsl.diagnostics import Diagnostics, did_you_mean
 from ..stdlib import CONTEXT_VALUES, REGISTRY, FunctionSig
-from .declarations import EVENT_NAMES, DeclarationCollector, ast_type, show_value, type_of_value
+from .declarations import EVENT_NAMES, DeclarationCollector, ast_type, name_span, show_value, type_of_value
 from .facts import (HandlerFact, IndicatorCallFact, InstrumentFact, ParamFact, SeriesFact, StaticFacts, StreamFact,
                     VarFact)
-from .fields import BOOK_LEVEL_FIELDS, DATA_FIELDS, EVENT_FIELDS
+from .fields import BOOK_LEVEL_FIELDS, DATA_FIELDS, EVENT_FIELDS, ORDER_REASONS
 from .static_eval import Duration, Interval, NotStatic, const_value, value_range
 from .symbols import Stream, Symbols
 from .types import (BOOL, DURATION, ERROR, FLOAT, INSTRUMENT, INT, SCALARS, STREAM, STRING, TIMESTAMP, VOID, Type,
                     arithmetic, assignable, comparable, record, unify)
 
+_EXAMPLE_SUBSCRIPTION = {"bars": "bars 1m", "quotes": "quotes", "trades": "trades", "book": "book depth 10"}
 HANDLER_STREAM_KIND = {"bar": "bars", "quote": "quotes", "trade": "trades", "book": "book"}
+INT64_MAX = 2**63 - 1
 CONTEXT_FUNCTIONS = {name for name, sig in REGISTRY.items() if sig.module == "context"}
 ORDER_TYPES = ("limit", "stop", "stop_limit", "market_if_touched", "limit_if_touched", "trailing")
 ALLOWED_CLAUSES = {
@@ -62,8 +65,10 @@ class Scope:
     # Set while checking a series expression or a stateful call's series argument: names what is being
     # defined, for E0305 messages ("the series `x`", "the series argument of `sma`").
     series_of: str | None = None
-    # Streams read so far by the enclosing series / stateful call (its clock).
+    # What the enclosing series / stateful call reads so far: streams (its clock) and series (whose clocks
+    # join it once every series is checked).
     clock: set[str] | None = None
+    deps: set[str] | None = None
 
 
 class Checker:
@@ -75,6 +80,9 @@ class Checker:
         self.used: set[str] = set()
         self.series_state: dict[str, str] = {}  # name -> "checking" | "done"
         self.series_clock: dict[str, set[str]] = {}
+        self.series_deps: dict[str, set[str]] = {}
+        self.series_stack: list[tuple[str, bool]] = []  # series being checked, and whether entered via history
+        self.call_deps: list[tuple[IndicatorCallFact, set[str]]] = []
         self.lookback: dict[str, int] = {}
         self.field_lookback: dict[str, int] = {}
         self.calls: dict[str, set[str]] = {}  # user function -> user functions it calls
@@ -97,6 +105,7 @@ class Checker:
         handlers_seen: dict[tuple, ast.Handler] = {}
         for h in self.s.handlers:
             self._handler(h, handlers_seen)
+        self._resolve_clocks()
         for tag, node in self.tag_uses:
             if tag not in self.tags:
                 hint = did_you_mean(tag, self.tags)
@@ -134,38 +143,72 @@ class Checker:
         self.var_sizes[name] = size
 
     def series_type(self, name: str, through_history: bool = False, at: ast.Node | None = None) -> Type:
-        """The type of a series, checking its expression on first use. A series read while its own expression is
-        being checked is a recursion, unless it is read through history (`x[1]`)."""
+        """The type of a series, checking its expression on first use.
+
+        A series read while its own expression is being checked is a recursion, unless the chain of reads
+        passes through history somewhere (`a = b[1] + 1` with `b = a * 2` is fine: b reads a's present, a reads
+        b's past)."""
         state = self.series_state.get(name)
         if state == "done":
             return self.s.series_types.get(name, ERROR)
         if state == "checking":
-            if not through_history:
-                self.diags.add("E0110", f"series `{name}` depends on its own current value",
-                               at.span if at is not None else self.s.series[name].span,
-                               f"read its previous value with `{name}[1]`")
-                return ERROR
-            return FLOAT  # provisional: the value's own type is settled when its expression is done
+            start = next(i for i, (n, _) in enumerate(self.series_stack) if n == name)
+            if through_history or any(via for _, via in self.series_stack[start + 1:]):
+                return FLOAT  # provisional: the value's own type is settled when its expression is done
+            chain = " -> ".join([n for n, _ in self.series_stack[start:]] + [name])
+            self.diags.add("E0110", f"series `{name}` depends on its own current value"
+                                    + (f" ({chain})" if len(self.series_stack) - start > 1 else ""),
+                           at.span if at is not None else self.s.series[name].span,
+                           f"read its previous value with `{name}[1]`")
+            return ERROR
         self.series_state[name] = "checking"
+        self.series_stack.append((name, through_history))
         decl = self.s.series[name]
         clock: set[str] = set()
-        t = self.expr(decl.value, Scope(where="series", series_of=f"the series `{name}`", clock=clock))
+        deps: set[str] = set()
+        t = self.expr(decl.value, Scope(where="series", series_of=f"the series `{name}`", clock=clock, deps=deps))
+        self.series_stack.pop()
         if t in (VOID, STREAM, INSTRUMENT):
             self.diags.add("E0201", f"a series holds a value; this expression is {t}", decl.value.span)
             t = ERROR
         self.s.series_types[name] = t
         self.series_clock[name] = clock
+        self.series_deps[name] = deps
         self.series_state[name] = "done"
         return t
+
+    def _resolve_clocks(self) -> None:
+        """A series' clock is the streams it reads, directly or through other series (a fixpoint, because
+        series may read each other's past)."""
+        changed = True
+        while changed:
+            changed = False
+            for name, deps in self.series_deps.items():
+                clock = self.series_clock[name]
+                size = len(clock)
+                for dep in deps:
+                    clock |= self.series_clock.get(dep, set())
+                changed |= len(clock) != size
+        for name, deps in self.series_deps.items():
+            if name in deps and not self.series_clock[name] and self.s.series_types.get(name) != ERROR:
+                self.diags.add("E0114", f"series `{name}` reads no market data, so it never advances and "
+                                        f"`{name}[1]` would never change", name_span(self.s.series[name]),
+                               "build it from a data field, as in `nz(x[1]) + btc.volume`")
+        for fact, deps in self.call_deps:
+            clock = set(fact.clock)
+            for dep in deps:
+                clock |= self.series_clock.get(dep, set())
+            fact.clock = sorted(clock)
 
     # ================================================================ functions
     def _function(self, fn: ast.Function) -> None:
         scope = Scope(where="function", function=fn)
         seen = set()
         for p in fn.params:
-            if p.name in seen or self._module_name(p.name):
-                self.diags.add("E0102", f"parameter `{p.name}` of `{fn.name}` hides another name", p.span,
-                               "choose another name")
+            # A parameter may shadow a module-level name (a library cannot know the strategy's names), but
+            # not another parameter.
+            if p.name in seen:
+                self.diags.add("E0102", f"parameter `{p.name}` of `{fn.name}` is given twice", p.span)
             seen.add(p.name)
             scope.locals[p.name] = Local(ast_type(p.type), p)
         self.calls.setdefault(fn.name, set())
@@ -201,7 +244,7 @@ class Checker:
                 key = (h.event, stream.key)
         elif h.event == "timer":
             ns = self._static_duration(h.interval, "a timer interval")
-            key = ("timer", ns)
+            key = ("timer", ns if ns is not None else id(h))  # an invalid interval is no duplicate
         first = seen.get(key)
         if first is not None:
             self.diags.add("E0109", "a second handler for the same event", h.span,
@@ -224,7 +267,7 @@ class Checker:
         if not matching:
             inst = self.s.aliases[name].instrument if name in self.s.aliases else name
             self.diags.add("E0108", f"`on {h.event} {name}` needs {want} data for `{name}`", span,
-                           f"subscribe first: `data {inst} {want}{' 1m' if want == 'bars' else ''}`"
+                           f"subscribe first: `data {inst} {_EXAMPLE_SUBSCRIPTION[want]}`"
                            if name in self.s.instruments else f"`{name}` is `{self.s.aliases[name].description}`")
             return None
         return matching[0]
@@ -319,7 +362,7 @@ class Checker:
 
     def _assign(self, target: ast.LValue, t: Type, value: ast.Expr | None, scope: Scope, st) -> None:
         name = target.name
-        if name in self.s.vars:
+        if name in self.s.vars and name not in scope.locals:
             self.used.add(name)
             if scope.where == "function":
                 self.diags.add("E0308", f"a function cannot change the var `{name}`", target.span,
@@ -339,7 +382,7 @@ class Checker:
                 self.diags.add("E0201", f"`{name}` is {vt}; cannot assign {t}", value.span if value else st.span)
             return
         kind = self.s.kind_of(name)
-        if kind is not None or name in CONTEXT_VALUES or name in REGISTRY or name in EVENT_NAMES:
+        if name not in scope.locals and (kind is not None or self._module_name(name)):
             what = kind or "built in"
             hint = {"series": "a series is defined once by its expression; use a `var` for state you update",
                     "param": "params are set at run time, not by the strategy",
@@ -381,9 +424,13 @@ class Checker:
         t = self.expr(st.value, scope)
         if current is not None and current != ERROR:
             result = arithmetic(st.op, current, t)
-            if result is None or not assignable(result, current):
-                self.diags.add("E0201", f"`{name} {st.op}= ...` needs numbers; `{name}` is {current} and the value "
-                                        f"is {t}", st.span)
+            if result is None:
+                self.diags.add("E0201", f"`{st.op}=` is not defined for {current} and {t}", st.span)
+                return
+            if not assignable(result, current):
+                self.diags.add("E0201", f"`{name} {st.op} ...` is {result}, but `{name}` holds {current}", st.span,
+                               f"declare `{name}` as {result} where it is first assigned" if result == FLOAT
+                               else None)
                 return
         self._assign(st.target, current or t, st.value, scope, st)
 
@@ -466,14 +513,14 @@ class Checker:
             help_text = "use `stop_limit STOP, LIMIT`" if {a.kind, b.kind} == {"stop", "limit"} else None
             self.diags.add("E0207", f"an order has one type; `{a.kind}` and `{b.kind}` are both given", b.span,
                            help_text)
-        if "post_only" in seen and action == "order" and not any(t.kind in ("limit", "stop_limit", "limit_if_touched")
+        if "post_only" in seen and action in ("order", "target") and not any(t.kind in ("limit", "stop_limit", "limit_if_touched")
                                                                   for t in types):
             self.diags.add("E0207", "`post_only` needs a limit price", seen["post_only"].span,
                            "add `limit PRICE`")
         if "oco" in seen and not any(k in seen for k in ("limit", "stop", "stop_limit", "market_if_touched",
                                                           "limit_if_touched", "trailing")):
             self.diags.add("E0207", "an OCO leg must be a resting order (limit, stop, ...)", seen["oco"].span)
-        if "tag" in seen and action in ("order", "target"):
+        if "tag" in seen and action in ("order", "target", "close"):
             self.tags.setdefault(seen["tag"].word, seen["tag"])
 
     def _clause_args(self, c: ast.Clause, scope: Scope) -> None:
@@ -497,6 +544,10 @@ class Checker:
         return method(e, scope)
 
     def _e_int(self, e, scope):
+        if e.value > INT64_MAX:
+            self.diags.add("E0009", "integer literal does not fit in 64 bits", e.span,
+                           f"the largest int is {INT64_MAX}; write a float (`1e25`) for larger values")
+            return ERROR
         return INT
 
     def _e_float(self, e, scope):
@@ -533,7 +584,7 @@ class Checker:
             return self.s.const_types.get(name, ERROR)
         if scope.where == "var_init" and kind is not None:
             self.diags.add("E0205", f"a var's initial value is set on start from literals, consts and params; "
-                                    f"`{name}` is a {kind}", e.span)
+                                    f"`{name}` is {_article(kind)} {kind}", e.span)
             return ERROR
         if kind == "instrument":
             return INSTRUMENT
@@ -586,6 +637,10 @@ class Checker:
         t = SCALARS[CONTEXT_VALUES[name].type]
         if scope.where == "function":
             return self._impure(e, f"read `{name}`")
+        if scope.where == "var_init":
+            self.diags.add("E0205", f"a var's initial value is set on start from literals, consts and params; "
+                                    f"`{name}` is not known then", e.span)
+            return ERROR
         if name == "bar_index":
             if scope.where != "handler" or scope.handler.event != "bar":
                 return self._lookahead(e, "`bar_index` counts the bars of an `on bar` handler's stream; it is "
@@ -609,15 +664,11 @@ class Checker:
         return ERROR
 
     def _tick(self, scope: Scope, series_name: str | None = None, stream: Stream | None = None) -> None:
-        """Adds what a series expression reads to its clock."""
-        if scope.clock is None:
-            return
-        if stream is not None:
+        """Records what a series expression (or a stateful call's input) reads, for its clock."""
+        if stream is not None and scope.clock is not None:
             scope.clock.add(stream.key)
-        elif series_name is not None:
-            if self.series_state.get(series_name) != "done":
-                self.series_type(series_name, through_history=True)
-            scope.clock.update(self.series_clock.get(series_name, ()))
+        if series_name is not None and scope.deps is not None:
+            scope.deps.add(series_name)
 
     # ---------------------------------------------------------------- fields
     def _e_attr(self, e: ast.Attr, scope: Scope) -> Type:
@@ -666,11 +717,11 @@ class Checker:
             self.diags.add("E0106", f"`{name}` has no data subscription", e.span,
                            f"subscribe to it: `data {name} bars 1m`")
             return None
-        if e.name in BOOK_LEVEL_FIELDS:
+        matches = [st for st in streams if e.name in DATA_FIELDS[st.data]]
+        if not matches and e.name in BOOK_LEVEL_FIELDS and any(st.data == "book" for st in streams):
             self.diags.add("E0201", f"`{e.name}` is read at a book level: `{name}.{e.name}(0)` is the best",
                            e.name_span)
             return None
-        matches = [st for st in streams if e.name in DATA_FIELDS[st.data]]
         if not matches:
             kinds = [k for k, fields in DATA_FIELDS.items() if e.name in fields]
             if kinds:
@@ -724,7 +775,7 @@ class Checker:
             size = self.var_sizes.get(name)
             if self.s.vars[name].size is None:
                 self.diags.add("E0209", f"`{name}` is a scalar var, not an array; vars have no history", e.index.span,
-                               f"declare `series` for history, or `var {name}: float[N]` for an array")
+                               f"declare `series` for history, or `var {name}: {self.var_types.get(name, FLOAT)}[N]` for an array")
                 return ERROR
             self._element_index(name, e.index, size, scope)
             return self.var_types.get(name, ERROR)
@@ -772,8 +823,7 @@ class Checker:
                 self._lookahead(obj, f"the series `{name}` has no value yet in `on start`")
                 return ERROR, ({}, name)
             t = self.series_type(name, through_history=True, at=obj)
-            if scope.clock is not None and self.series_state.get(name) == "done":
-                scope.clock.update(self.series_clock.get(name, ()))
+            self._tick(scope, name)
             return t, (self.lookback, name)
         if isinstance(obj, ast.Attr) and isinstance(obj.obj, ast.Name) and obj.obj.id not in scope.locals:
             base = obj.obj.id
@@ -786,6 +836,7 @@ class Checker:
                 return t, (self.field_lookback, f"{stream.key}.{obj.name}")
             if base in self.s.series:
                 t = self.series_type(base, through_history=True, at=obj.obj)
+                self._tick(scope, base)
                 self.used.add(base)
                 if t.name == "record":
                     ft = t.field_type(obj.name)
@@ -846,7 +897,7 @@ class Checker:
         t = arithmetic(e.op, a, b)
         if t is None:
             self.diags.add("E0201", f"`{e.op}` is not defined for {a} and {b}", e.span,
-                           "convert with `float(x)` or `int(x)`" if {a, b} <= {INT, FLOAT, BOOL} else None)
+                           "a bool is not a number; write `1 if x else 0`" if BOOL in (a, b) else None)
             return ERROR
         return t
 
@@ -858,7 +909,27 @@ class Checker:
                                     "unequal to everything", e.span, "test with `na(x)`")
         if not comparable(e.op, a, b):
             self.diags.add("E0201", f"cannot compare {a} with {b} using `{e.op}`", e.span)
+        elif e.op in ("==", "!=") and STRING in (a, b):
+            self._check_choice(e.left, e.right, scope)
+            self._check_choice(e.right, e.left, scope)
         return BOOL
+
+    def _check_choice(self, subject: ast.Expr, literal: ast.Expr, scope: Scope) -> None:
+        """`mode == "fsat"` for a choice param, or `order.reason == "typo"`: a string that can never match."""
+        if not isinstance(literal, ast.StringLit):
+            return
+        if isinstance(subject, ast.Name) and subject.id not in scope.locals and subject.id in self.s.params \
+                and self.s.params[subject.id].choices:
+            what, choices = f"`{subject.id}`", self.s.params[subject.id].choices
+        elif isinstance(subject, ast.Attr) and isinstance(subject.obj, ast.Name) and subject.obj.id == "order" \
+                and subject.name == "reason" and self.s.kind_of("order") is None:
+            what, choices = "`order.reason`", ORDER_REASONS
+        else:
+            return
+        if literal.value not in choices:
+            hint = did_you_mean(literal.value, choices)
+            self.diags.add("E0208", f'"{literal.value}" is not one of the values of {what}', literal.span,
+                           f'did you mean "{hint}"?' if hint else "values: " + ", ".join(f'"{c}"' for c in choices))
 
     def _e_boolop(self, e: ast.BoolOp, scope) -> Type:
         self._expect(e.left, BOOL, scope, f"an operand of `{e.op}`")
@@ -885,6 +956,7 @@ class Checker:
             return ERROR
         name = func.id
         if name in scope.locals or (self.s.kind_of(name) not in (None, "function")):
+            self.used.add(name)
             what = "a local" if name in scope.locals else f"a {self.s.kind_of(name)}"
             self.diags.add("E0203", f"`{name}` is {what}, not a function", func.span)
             return ERROR
@@ -966,12 +1038,12 @@ class Checker:
             return _result_type(sig, [])
         statics: dict[str, object] = {}
         arg_types = []
-        outer_clock = scope.clock
         call_clock: set[str] = set()
+        call_deps: set[str] = set()
         for a in sig.args:
             expr = bound.get(a.name)
             if expr is None:
-                statics[a.name] = a.default
+                statics[a.name] = duration_nanos(a.default) if a.type == "duration" else a.default
                 continue
             if a.role == "static":
                 value = self._static_arg(expr, a, sig, scope)
@@ -987,7 +1059,7 @@ class Checker:
                 inner = Scope(where=scope.where, handler=scope.handler, stream=scope.stream, function=scope.function,
                               locals=scope.locals, loops=scope.loops,
                               series_of=scope.series_of or f"the series argument `{a.name}` of `{name}`",
-                              clock=call_clock)
+                              clock=call_clock, deps=call_deps)
                 t = self.expr(expr, inner)
             else:
                 t = self.expr(expr, scope)
@@ -1000,11 +1072,15 @@ class Checker:
                 self.diags.add("E0201", f"argument `{a.name}` of `{name}` must be {want}, not {t}", expr.span,
                                f"`{sig.signature_text()}`")
         if sig.stateful:
-            if outer_clock is not None:
-                outer_clock.update(call_clock)
-            self.indicator_calls.append(IndicatorCallFact(
-                function=name, path=e.span.path, line=e.span.line, col=e.span.col,
-                static_args={k: v for k, v in statics.items() if v is not None}, clock=sorted(call_clock)))
+            if scope.clock is not None:
+                scope.clock.update(call_clock)
+            if scope.deps is not None:
+                scope.deps.update(call_deps)
+            fact = IndicatorCallFact(function=name, path=e.span.path, line=e.span.line, col=e.span.col,
+                                     static_args={k: v for k, v in statics.items() if v is not None},
+                                     clock=sorted(call_clock))
+            self.indicator_calls.append(fact)
+            self.call_deps.append((fact, call_deps))
         if sig.module == "calendar" and statics.get("tz"):
             self.collector._check_timezone(statics["tz"], bound["tz"].span)
         return _result_type(sig, arg_types)
@@ -1025,8 +1101,10 @@ class Checker:
                                exc.node.span, "use a literal, a const, or a param with a range (`in 2..200`): "
                                               "its state is sized from the largest value")
                 return None
-            if r.lo < 1:
-                self.diags.add("E0306", f"argument `{a.name}` of `{sig.name}` must be at least 1; it can be "
+            # Lengths are at least 1; an argument whose default is 0 (an offset, a count of decimals) may be 0.
+            least = 0 if a.has_default and a.default == 0 else 1
+            if r.lo < least:
+                self.diags.add("E0306", f"argument `{a.name}` of `{sig.name}` must be at least {least}; it can be "
                                         f"{show_value(int(r.lo))}", expr.span)
                 return None
             return int(r.hi)
@@ -1078,7 +1156,7 @@ class Checker:
         depth = stream.decl.depth
         try:
             r = self._range(e.args[0], scope)
-            if r.lo < 0 or (depth is not None and r.hi >= depth):
+            if r.lo < 0 or (depth and r.hi >= depth):
                 self.diags.add("E0209", f"book level {show_value(int(r.hi if r.lo >= 0 else r.lo))} is outside the "
                                         f"subscribed depth (0..{(depth or 1) - 1})", e.args[0].span)
         except NotStatic:
@@ -1093,6 +1171,8 @@ class Checker:
 
     def _unused(self) -> None:
         self.used |= self.collector.used
+        if any(d.code < "E0100" and d.span.path == self.strategy_path for d in self.diags.items):
+            return  # a syntax error dropped part of the file: its uses are unknown
         for name, p in self.s.params.items():
             if name not in self.used:
                 self.diags.add("W0001", f"param `{name}` is never used", p.span,
@@ -1178,3 +1258,7 @@ def _always_returns(stmts: list) -> bool:
 def _action_word(st) -> str:
     return {"order": "place orders", "target": "place orders", "modify": "modify orders", "close": "close positions",
             "cancel": "cancel orders", "record": "record metrics", "log": "log"}.get(st.kind, "act")
+
+
+def _article(word: str) -> str:
+    return "an" if word[:1] in "aeiou" else "a"

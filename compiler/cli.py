@@ -38,8 +38,9 @@ def _guarded(fn):
         except (click.exceptions.Exit, click.ClickException, SystemExit, KeyboardInterrupt):
             raise
         except Exception as exc:  # noqa: BLE001 - the promise is: never a traceback
-            click.echo(f"ntc: internal error: {type(exc).__name__}: {exc}. Please report it with the input file.",
-                       err=True)
+            first_line = (str(exc).splitlines() or [""])[0]
+            click.echo(f"ntc: internal error: {type(exc).__name__}: {first_line} (please report it with the input "
+                       "file)", err=True)
             sys.exit(3)
     run.__name__ = fn.__name__
     run.__doc__ = fn.__doc__

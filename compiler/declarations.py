@@ -55,7 +55,7 @@ class DeclarationCollector:
         for lib in libraries:
             for item in lib.items:
                 if isinstance(item, (ast.Function, ast.Const)):
-                    self._declare_name(item.name, item)
+                    self._declare(item)
         self._header(strategy)
         for item in strategy.items:
             self._declare(item)
@@ -71,7 +71,9 @@ class DeclarationCollector:
         if not headers:
             where = module.items[0].span if module.items else ast.Span(path=module.path, line=1, col=1, end_line=1,
                                                                           end_col=2)
+            yaml = module.path.endswith((".yaml", ".yml"))
             self.diags.add("E0103", "a strategy file starts with a `strategy Name` header", where,
+                           "add `strategy: MyStrategy` at the top" if yaml else
                            "add `strategy MyStrategy` as the first line")
             return
         self.symbols.header = headers[0]
@@ -84,7 +86,7 @@ class DeclarationCollector:
 
     # ------------------------------------------------------------ names
     def _declare_name(self, name: str, node: ast.Node) -> bool:
-        span = _name_span(node)
+        span = name_span(node)
         if name in RESERVED:
             what = "an event" if name in EVENT_NAMES else "a context value" if name in CONTEXT_VALUES \
                 else "a stdlib function"
@@ -92,7 +94,7 @@ class DeclarationCollector:
             return False
         first = self.symbols.declared_at.get(name)
         if first is not None:
-            where = first.span
+            where = name_span(first)
             self.diags.add("E0102", f"`{name}` is defined more than once", span,
                            f"first defined at {where.path}:{where.line}:{where.col}")
             return False
@@ -142,12 +144,12 @@ class DeclarationCollector:
                            f"did you mean `{hint}`?" if hint else
                            f'declare it first: `instrument {item.instrument} = "SYMBOL.VENUE"`')
             return
+        # An invalid timeframe or depth is reported, and the subscription still counts, so that its uses
+        # do not cascade into "no data" errors.
         if item.data == "bars" and item.timeframe is not None and item.timeframe.nanos <= 0:
             self.diags.add("E0114", "a bar timeframe must be longer than zero", item.timeframe.span)
-            return
         if item.data == "book" and not item.mbo and not (1 <= (item.depth or 0) <= MAX_BOOK_DEPTH):
             self.diags.add("E0114", f"book depth must be between 1 and {MAX_BOOK_DEPTH}", item.span)
-            return
         stream = Stream(instrument=item.instrument, data=item.data, decl=item, alias=item.alias)
         if item.alias is None:
             same = [o for o in s.unaliased_streams(item.instrument) if o.data == item.data]
@@ -174,8 +176,8 @@ class DeclarationCollector:
 
     # ------------------------------------------------------------ consts
     def lookup_const(self, node: ast.Name):
+        self.used.add(node.id)  # read, even where it is not allowed: no "never used" on top of the error
         if node.id in self.symbols.consts:
-            self.used.add(node.id)
             value = self.const_value_of(node.id)
             if value is None:
                 raise NotStatic(node)
@@ -307,15 +309,6 @@ def _join(a, b):
     return a.model_copy(update={"end_line": b.end_line, "end_col": b.end_col})
 
 
-def _name_span(node: ast.Node):
+def name_span(node: ast.Node):
     """The span of a declaration's name, for carets that point at the name rather than the whole line."""
-    span = node.span
-    if isinstance(node, ast.Data):
-        return span
-    name = getattr(node, "name", None)
-    keyword = {"param": 6, "const": 6, "series": 7, "var": 4, "def": 4, "instrument": 11}.get(
-        getattr(node, "kind", ""), None)
-    if name and keyword is not None:
-        col = span.col + keyword
-        return span.model_copy(update={"col": col, "end_line": span.line, "end_col": col + len(name)})
-    return span
+    return getattr(node, "name_span", None) or node.span

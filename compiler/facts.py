@@ -9,7 +9,7 @@ from pydantic import BaseModel
 class ParamFact(BaseModel):
     name: str
     type: str
-    default: float | int | bool | str
+    default: float | int | bool | str | None = None  # None when the declared default is invalid
     lo: float | int | None = None
     hi: float | int | None = None
     step: float | int | None = None

@@ -103,6 +103,15 @@ def _arith(expr: ast.Binary, a, b):
             return Duration(a + b if expr.op == "+" else a - b)
         if expr.op == "*" and (isinstance(a, Duration) != isinstance(b, Duration)):
             return Duration(int(a * b))
+        if isinstance(a, Duration) and not isinstance(b, Duration) and expr.op == "/" and b != 0:
+            return Duration(int(a / b))
+        if isinstance(a, Duration) and isinstance(b, Duration) and b != 0:
+            if expr.op == "/":
+                return int(a) / int(b)
+            if expr.op == "//":
+                return int(a) // int(b)
+            if expr.op == "%":
+                return Duration(int(a) % int(b))
         raise NotStatic(expr)
     if not (isinstance(a, numeric) and isinstance(b, numeric)):
         raise NotStatic(expr)

@@ -305,6 +305,7 @@ TypeName = Literal["int", "float", "bool", "duration", "timestamp", "string"]
 class Param(Node):
     kind: Literal["param"] = "param"
     name: str
+    name_span: Span | None = None
     type: ParamType
     default: Expr
     lo: Expr | None = None
@@ -317,6 +318,7 @@ class Param(Node):
 class Instrument(Node):
     kind: Literal["instrument"] = "instrument"
     name: str
+    name_span: Span | None = None
     symbol: str
 
 
@@ -336,6 +338,7 @@ class Data(Node):
 class Const(Node):
     kind: Literal["const"] = "const"
     name: str
+    name_span: Span | None = None
     type: TypeName | None = None
     value: Expr
 
@@ -343,12 +346,14 @@ class Const(Node):
 class Series(Node):
     kind: Literal["series"] = "series"
     name: str
+    name_span: Span | None = None
     value: Expr
 
 
 class Var(Node):
     kind: Literal["var"] = "var"
     name: str
+    name_span: Span | None = None
     type: TypeName | None = None
     size: Expr | None = None
     init: Expr | None = None
@@ -362,6 +367,7 @@ class FuncParam(Node):
 class Function(Node):
     kind: Literal["def"] = "def"
     name: str
+    name_span: Span | None = None
     params: list[FuncParam]
     returns: TypeName
     doc: str | None = None
@@ -405,10 +411,12 @@ for _model in list(globals().values()):
 
 def strip_spans(value: Any) -> Any:
     """A plain, position-free form of an AST (or any part of one) for equality checks."""
+    if isinstance(value, Module):
+        return {"items": strip_spans(value.items)}
     if isinstance(value, BaseModel):
         value = value.model_dump()
     if isinstance(value, dict):
-        return {k: strip_spans(v) for k, v in value.items() if not k.endswith("span") and k != "path"}
+        return {k: strip_spans(v) for k, v in value.items() if not k.endswith("span")}
     if isinstance(value, list):
         return [strip_spans(v) for v in value]
     return value

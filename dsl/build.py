@@ -104,7 +104,7 @@ class AstBuilder(Transformer):
                 fields["doc"] = self.string_value(part)
             else:
                 fields.update(part)
-        return ast.Param(span=self.meta_span(meta), name=name.value, type=ptype, default=default, **fields)
+        return ast.Param(span=self.meta_span(meta), name=name.value, name_span=self.tok_span(name), type=ptype, default=default, **fields)
 
     def param_type(self, children):
         return children[0].value
@@ -120,7 +120,7 @@ class AstBuilder(Transformer):
 
     @v_args(meta=True)
     def instrument_decl(self, meta, children):
-        return ast.Instrument(span=self.meta_span(meta), name=children[0].value,
+        return ast.Instrument(span=self.meta_span(meta), name=children[0].value, name_span=self.tok_span(children[0]),
                               symbol=self.string_value(children[1]))
 
     @v_args(meta=True)
@@ -155,11 +155,13 @@ class AstBuilder(Transformer):
     def const_decl(self, meta, children):
         name = children[0].value
         ctype = children[1] if len(children) == 3 else None
-        return ast.Const(span=self.meta_span(meta), name=name, type=ctype, value=children[-1])
+        return ast.Const(span=self.meta_span(meta), name=name, name_span=self.tok_span(children[0]), type=ctype,
+                         value=children[-1])
 
     @v_args(meta=True)
     def series_decl(self, meta, children):
-        return ast.Series(span=self.meta_span(meta), name=children[0].value, value=children[1])
+        return ast.Series(span=self.meta_span(meta), name=children[0].value, name_span=self.tok_span(children[0]),
+                          value=children[1])
 
     @v_args(meta=True)
     def var_decl(self, meta, children):
@@ -172,7 +174,8 @@ class AstBuilder(Transformer):
                 vtype = part
             else:
                 init = part
-        return ast.Var(span=self.meta_span(meta), name=name, type=vtype, size=size, init=init)
+        return ast.Var(span=self.meta_span(meta), name=name, name_span=self.tok_span(children[0]), type=vtype,
+                       size=size, init=init)
 
     def var_size(self, children):
         return ("size", children[0])
@@ -196,8 +199,8 @@ class AstBuilder(Transformer):
             body_start += 1
         doc = self.docstring(lines)
         body = self._stmts(children[body_start:])
-        return ast.Function(span=self.block_span(meta, body[-1]), name=name, params=params, returns=returns, doc=doc,
-                            body=body)
+        return ast.Function(span=self.block_span(meta, body[-1]), name=name, name_span=self.tok_span(children[0]),
+                            params=params, returns=returns, doc=doc, body=body)
 
     @v_args(meta=True)
     def fparam(self, meta, children):
@@ -464,8 +467,19 @@ class AstBuilder(Transformer):
                 inner = raw[i + 1:close]
                 decimals = None
                 m = re.fullmatch(r"(.*?):\.([0-9]+)\s*", inner, re.S)
+                spec = re.search(r":[^:]*$", inner)
                 if m:
                     inner, decimals = m.group(1), int(m.group(2))
+                elif spec:
+                    # Python-style specs (`:.2f`, `:>8`) are not supported: one spec, `:.N` decimals.
+                    digits = re.search(r"[0-9]+", spec.group(0))
+                    self.diagnostics.add("E0008", f"invalid format `{spec.group(0)}` in log message",
+                                         here(i + 1 + spec.start(), len(spec.group(0))),
+                                         f"write `{{x:.{digits.group(0) if digits else 2}}}` for a number with "
+                                         f"{digits.group(0) if digits else 2} decimals")
+                    i = close + 1
+                    text_start = i
+                    continue
                 if not inner.strip():
                     self.diagnostics.add("E0008", "empty interpolation `{}` in log message", here(i, close - i + 1),
                                          "put an expression inside, as in `{btc.close}`")

@@ -4,6 +4,9 @@
 the round-trip tests check both. The output uses 4-space indentation, puts order clauses on the
 statement's line and adds only the parentheses that the grammar's precedence and associativity require.
 
+An AST the parser cannot produce and the syntax cannot spell (a negative or non-finite number literal, a
+string literal inside a log interpolation) raises ValueError.
+
 Comments are not part of the AST, so they are not preserved: printing a parsed file drops them. Keeping
 them is the formatter's job (it will need the source text, not only the AST).
 """
@@ -211,18 +214,24 @@ def _log_message(parts: list[ast.LogPart]) -> str:
 
 # ---------------------------------------------------------------- declarations
 
+# Declarations that read as one group: no blank line between them.
+_GROUP = {"timezone": "import", "data": "instrument"}
+
+
 def print_module(module: ast.Module) -> str:
     """The whole file, ending with a newline.
 
-    A blank line separates runs of declarations of different kinds, and sets off every `def` and handler.
+    A blank line separates runs of declarations of different kinds (an instrument and its data subscriptions
+    stay together, as do imports and the time zone), and sets off every `def` and handler.
     """
     out: list[str] = []
     previous = None
     for item in module.items:
-        if previous is not None and (item.kind != previous or item.kind in ("def", "handler")):
+        group = _GROUP.get(item.kind, item.kind)
+        if previous is not None and (group != previous or group in ("def", "handler")):
             out.append("")
         out += _decl_lines(item)
-        previous = item.kind
+        previous = group
     return "\n".join(out) + "\n" if out else ""
 
 
@@ -232,7 +241,7 @@ def print_decl(decl: ast.Decl) -> str:
 
 def _decl_lines(d: ast.Decl) -> list[str]:
     if isinstance(d, ast.Header):
-        return [f"strategy {d.name}"] + ([] if d.doc is None else [INDENT + quote(d.doc)])
+        return [f"strategy {d.name}"] + _docstring(d.doc)
     if isinstance(d, ast.Import):
         return [f"import {quote(d.path)}"]
     if isinstance(d, ast.Timezone):
@@ -252,13 +261,16 @@ def _decl_lines(d: ast.Decl) -> list[str]:
         return [_var(d)]
     if isinstance(d, ast.Function):
         params = ", ".join(f"{p.name}: {p.type}" for p in d.params)
-        lines = [f"def {d.name}({params}) -> {d.returns}:"]
-        if d.doc is not None:
-            lines.append(INDENT + quote(d.doc))
-        return lines + _block(d.body, 1)
+        return [f"def {d.name}({params}) -> {d.returns}:"] + _docstring(d.doc) + _block(d.body, 1)
     if isinstance(d, ast.Handler):
         return [f"on {_event(d)}:"] + _block(d.body, 1)
     raise TypeError(f"not a declaration: {type(d).__name__}")
+
+
+def _docstring(doc: str | None) -> list[str]:
+    # A docstring is written one string per line and the parser joins them with newlines, so each line of
+    # the text gets its own string (an empty docstring is one empty string).
+    return [] if doc is None else [INDENT + quote(line) for line in doc.split("\n")]
 
 
 def _param(p: ast.Param) -> str:

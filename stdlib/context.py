@@ -30,6 +30,5 @@ VALUES: dict[str, ContextValue] = {v.name: v for v in [
     ContextValue(name="cash", type="float", doc="Account cash in the account currency."),
     ContextValue(name="time", type="timestamp", doc="The current event's timestamp (UTC nanoseconds)."),
     ContextValue(name="bar_index", type="int",
-                 doc="Index of the current bar of the handler's stream, 0 for the first (`on bar` handlers and "
-                     "series only)."),
+                 doc="Index of the current bar of the handler's stream, 0 for the first (`on bar` handlers only)."),
 ]}
