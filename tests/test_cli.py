@@ -111,3 +111,22 @@ def test_console_script_runs_without_traceback(tmp_path):
     assert proc.returncode == 1
     assert "Traceback" not in proc.stdout + proc.stderr
     assert "error[E0006]" in proc.stdout
+
+
+def test_readme_example_and_error_sample_are_true(tmp_path, monkeypatch):
+    readme = (ROOT / "README.md").read_text()
+    blocks = readme.split("```")[1::2]
+    example = next(b for b in blocks if b.lstrip().startswith("strategy EmaCross"))
+    assert len(example.strip().splitlines()) <= 12
+    path = tmp_path / "readme.nts"
+    path.write_text(example.lstrip("\n"))
+    result = invoke("check", str(path))
+    assert result.exit_code == 0 and "warning[" not in result.output, result.output
+    # The error sample is what ntc prints for examples/ema_cross.nts with `fast` misspelt.
+    sample = next(b for b in blocks if "error[E0101]" in b).strip("\n")
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "examples").mkdir()
+    source = (ROOT / "examples" / "ema_cross.nts").read_text()
+    (tmp_path / "examples" / "ema_cross.nts").write_text(source.replace("ema(spy.close, fast)", "ema(spy.close, fsat)"))
+    output = invoke("check", "examples/ema_cross.nts").output
+    assert sample in output
