@@ -182,7 +182,7 @@ class ModuleParser:
                 if replaced is None:
                     return []
                 self._synthetic.discard(replaced + 1)
-                if chunk[replaced].strip() == "pass" or _placeholder_header(chunk[replaced]) == chunk[replaced]:
+                if chunk[replaced].strip() == "pass" or _stand_in_header(chunk[replaced]) == chunk[replaced]:
                     self._synthetic.add(replaced + 1)
         return []
 
@@ -309,7 +309,7 @@ def _drop_statement(chunk: list[str], index: int, keep_block: bool = True) -> in
     if not _is_code(chunk[index]):
         return None
     indent = _indent(chunk[index])
-    header = _placeholder_header(chunk[index])
+    header = _stand_in_header(chunk[index])
     if keep_block and header is not None and chunk[index] != header:
         # A broken `if`/`elif`/`else`/`for` line: keep its block (and its `elif`/`else` partners) with a
         # header that parses, so the errors inside the block are still found.
@@ -330,7 +330,7 @@ def _drop_statement(chunk: list[str], index: int, keep_block: bool = True) -> in
     return index
 
 
-def _placeholder_header(line: str) -> str | None:
+def _stand_in_header(line: str) -> str | None:
     stripped = line.strip()
     pad = " " * _indent(line)
     for word, header in (("if", "if false:"), ("elif", "elif false:"), ("else", "else:"),

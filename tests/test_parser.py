@@ -761,7 +761,7 @@ def test_three_independent_syntax_errors_are_all_reported_and_the_rest_is_kept()
         {"kind": "instrument", "name": "btc", "symbol": "X.Y"},
         data("btc", "bars", timeframe=dur("1m", NS_M)),
         handler("bar", [PASS, assign("y", num(2))], target="btc"),
-        # A broken `if` line keeps its block under a placeholder header, so errors inside it are still found.
+        # A broken `if` line keeps its block under a stand-in header, so errors inside it are still found.
         handler("fill", [{"kind": "if", "branches": [{"cond": {"kind": "bool", "value": False}, "body": [PASS]}],
                           "orelse": None}, assign("z", num(3))]),
         {"kind": "series", "name": "s", "value": attr(name("btc"), "close")},
