@@ -98,3 +98,13 @@ def test_variance_stddev_bbands(length):
     ours = run(vol.bbands_size, vol.bbands_reset, vol.bbands_update, [C], length, 2.0, outputs=3, sized_by=1)
     for k, ref in enumerate((upper, middle, lower)):
         assert_matches(ours[:, k], ref)
+
+
+@pytest.mark.parametrize("length", [1, 2, 14, 50])
+def test_oscillators(length):
+    from nts.stdlib.kernels import oscillator as osc
+    if length > 1:  # TA-Lib refuses an RSI of length 1
+        assert_matches(run(osc.rsi_size, osc.rsi_reset, osc.rsi_update, [C], length),
+                       talib.RSI(C, timeperiod=length))
+    assert_matches(run(osc.mom_size, osc.mom_reset, osc.mom_update, [C], length), talib.MOM(C, timeperiod=length))
+    assert_matches(run(osc.roc_size, osc.roc_reset, osc.roc_update, [C], length), talib.ROC(C, timeperiod=length))
