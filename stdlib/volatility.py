@@ -5,7 +5,8 @@ from .signature import indicator
 M = __name__.rsplit(".", 1)[-1]
 
 indicator("true_range", "bars: bars", "float",
-          "True range: max(high - low, |high - close[1]|, |low - close[1]|); high - low on the first bar.",
+          "True range: max(high - low, |high - close[1]|, |low - close[1]|); na on the first bar, which has no "
+          "previous close (as TA-Lib).",
           module=M, warmup="1")
 indicator("atr", "bars: bars, length: static int = 14", "float",
           "Average true range: Wilder's average of the true range.", module=M, warmup="length")
