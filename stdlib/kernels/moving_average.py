@@ -4,7 +4,7 @@ import math
 
 import numba as nb
 
-from .ring import ring_count, ring_push, ring_reset, ring_size
+from .ring import ring_count, ring_get, ring_push, ring_reset, ring_size
 
 NAN = float("nan")
 
@@ -144,3 +144,92 @@ def tema_update(st, o, x, length):
     e3 = ema_update(st, o + 6, e2, length)
     return 3.0 * e1 - 3.0 * e2 + e3
 
+
+# hma (Hull): [wma(length // 2), wma(length), wma(floor(sqrt(length)))] over 2 * wma(half) - wma(length).
+# Half and root are floored, and at least 1 (length 1 is then the identity, as TA-Lib's HMA). First value at
+# length + floor(sqrt(length)) - 2.
+@nb.njit(cache=True)
+def _hma_periods(length):
+    return max(length // 2, 1), max(int(math.sqrt(length)), 1)
+
+
+@nb.njit(cache=True)
+def hma_size(length):
+    half, root = _hma_periods(length)
+    return wma_size(half) + wma_size(length) + wma_size(root)
+
+
+@nb.njit(cache=True)
+def hma_reset(st, o, length):
+    half, root = _hma_periods(length)
+    wma_reset(st, o, half)
+    wma_reset(st, o + wma_size(half), length)
+    wma_reset(st, o + wma_size(half) + wma_size(length), root)
+
+
+@nb.njit(cache=True)
+def hma_update(st, o, x, length):
+    half, root = _hma_periods(length)
+    a = wma_update(st, o, x, half)
+    b = wma_update(st, o + wma_size(half), x, length)
+    if math.isnan(b):  # half <= length: a exists whenever b does
+        return NAN
+    return wma_update(st, o + wma_size(half) + wma_size(length), 2.0 * a - b, root)
+
+
+# kama (Kaufman): [sum of |changes|, kama, null run, ring(length + 1)], as TA-Lib's KAMA, which fixes fast = 2 and
+# slow = 30: efficiency ratio er = |x - x[length]| / sum(|changes| over length), 1 when the sum is not above the signed
+# change (a flat window included); sc = (er * (2/(fast+1) - 2/(slow+1)) + 2/(slow+1))^2; kama += (x - kama) * sc.
+# The first value comes at index `length`, from kama = the previous value. The sum of changes is kept by TA-Lib's
+# running subtract-then-add, in its order, and, as TA-Lib 0.8 does, set to an exact 0 once `length` changes in a row
+# were 0: the running sum would otherwise keep a rounding residue on a flat window and read er = 0 instead of 1.
+# Length 1 is the identity with no warm-up, as TA-Lib. (The TA-Lib 0.8.1 wheel's build fuses the last step into one
+# multiply-add, so its values can differ from these in the last bit.)
+@nb.njit(cache=True)
+def kama_size(length, fast, slow):
+    return 3 + ring_size(length + 1)
+
+
+@nb.njit(cache=True)
+def kama_reset(st, o, length, fast, slow):
+    st[o] = 0.0
+    st[o + 1] = NAN
+    st[o + 2] = 0.0
+    ring_reset(st, o + 3, length + 1)
+
+
+@nb.njit(cache=True)
+def kama_update(st, o, x, length, fast, slow):
+    if length == 1:
+        return x
+    r = o + 3
+    n = length + 1
+    trailing = ring_push(st, r, n, x)  # x[t - length - 1] once the window is full
+    count = ring_count(st, r)
+    if count == 1:
+        return NAN
+    prev = ring_get(st, r, n, 1)
+    step = abs(x - prev)
+    if count < n or math.isnan(trailing):  # filling, and the first value: add the change only
+        st[o] += step
+        kama = prev  # TA-Lib seeds with the value before the first output
+    else:
+        st[o] -= abs(trailing - ring_get(st, r, n, length))
+        st[o] += step
+        kama = st[o + 1]
+    null_run = st[o + 2] + 1.0 if step == 0.0 else 0.0
+    if null_run >= length:
+        null_run = length
+        st[o] = 0.0
+    st[o + 2] = null_run
+    if count < n:
+        return NAN
+    total = st[o]
+    change = x - ring_get(st, r, n, length)
+    er = 1.0 if total <= change else abs(change / total)
+    slowest = 2.0 / (slow + 1.0)
+    sc = er * (2.0 / (fast + 1.0) - slowest) + slowest
+    sc *= sc
+    kama = (x - kama) * sc + kama
+    st[o + 1] = kama
+    return kama
