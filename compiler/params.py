@@ -4,16 +4,11 @@ param set; this is the only place a param value enters it."""
 
 from __future__ import annotations
 
-import re
-
 import numpy as np
 
-from ..dsl.build import duration_nanos
+from ..dsl.build import parse_duration
 from .facts import ParamFact
 from .layout import StateLayout
-
-
-DURATION = re.compile(r"([0-9]+(ns|us|ms|s|m|h|d|w))+")
 
 
 class ParamError(ValueError):
@@ -45,9 +40,10 @@ def _coerce(p: ParamFact, value) -> float:
             raise ParamError(f"param {p.name}: expected true or false, got {value!r}")
         return float(value)
     if p.type == "duration" and isinstance(value, str):
-        if not DURATION.fullmatch(value.strip()):
+        nanos = parse_duration(value)
+        if nanos is None:
             raise ParamError(f"param {p.name}: {value!r} is not a duration such as 5m or 1h30m")
-        value = duration_nanos(value)
+        value = nanos
     try:
         number = float(value) if not isinstance(value, bool) else None
     except (TypeError, ValueError):

@@ -26,6 +26,14 @@ def duration_nanos(text: str) -> int:
     return sum(int(n) * DURATION_UNITS[u] for n, u in _DURATION_PART.findall(text))
 
 
+def parse_duration(text: str) -> int | None:
+    """The nanoseconds of a duration literal such as `1h30m`, or None when `text` is not one."""
+    text = text.strip()
+    if not text or _DURATION_PART.sub("", text):
+        return None
+    return duration_nanos(text)
+
+
 class AstBuilder(Transformer):
     def __init__(self, locate: Locator, diagnostics: Diagnostics, parse_expr: ExprParser):
         super().__init__()
