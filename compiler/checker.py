@@ -28,7 +28,7 @@ from .facts import (HandlerFact, IndicatorCallFact, InstrumentFact, ParamFact, S
 from .fields import BOOK_LEVEL_FIELDS, DATA_FIELDS, EVENT_FIELDS, ORDER_REASONS
 from .static_eval import Duration, Interval, NotStatic, const_value, value_range
 from .symbols import Stream, Symbols
-from .types import (BOOL, DURATION, ERROR, FLOAT, INSTRUMENT, INT, SCALARS, STREAM, STRING, TIMESTAMP, VOID, Type,
+from .types import (BOOL, DURATION, ERROR, FLOAT, INSTRUMENT, INT, SCALARS, STREAM, STRING, VOID, Type,
                     arithmetic, assignable, comparable, record, unify)
 
 _EXAMPLE_SUBSCRIPTION = {"bars": "bars 1m", "quotes": "quotes", "trades": "trades", "book": "book depth 10"}
@@ -513,8 +513,8 @@ class Checker:
             help_text = "use `stop_limit STOP, LIMIT`" if {a.kind, b.kind} == {"stop", "limit"} else None
             self.diags.add("E0207", f"an order has one type; `{a.kind}` and `{b.kind}` are both given", b.span,
                            help_text)
-        if "post_only" in seen and action in ("order", "target") and not any(t.kind in ("limit", "stop_limit", "limit_if_touched")
-                                                                  for t in types):
+        has_limit = any(t.kind in ("limit", "stop_limit", "limit_if_touched") for t in types)
+        if "post_only" in seen and action in ("order", "target") and not has_limit:
             self.diags.add("E0207", "`post_only` needs a limit price", seen["post_only"].span,
                            "add `limit PRICE`")
         if "oco" in seen and not any(k in seen for k in ("limit", "stop", "stop_limit", "market_if_touched",
@@ -775,7 +775,8 @@ class Checker:
             size = self.var_sizes.get(name)
             if self.s.vars[name].size is None:
                 self.diags.add("E0209", f"`{name}` is a scalar var, not an array; vars have no history", e.index.span,
-                               f"declare `series` for history, or `var {name}: {self.var_types.get(name, FLOAT)}[N]` for an array")
+                               f"declare `series` for history, or `var {name}: {self.var_types.get(name, FLOAT)}[N]` "
+                               "for an array")
                 return ERROR
             self._element_index(name, e.index, size, scope)
             return self.var_types.get(name, ERROR)
@@ -904,7 +905,6 @@ class Checker:
     def _e_compare(self, e: ast.Compare, scope) -> Type:
         a, b = self.expr(e.left, scope), self.expr(e.right, scope)
         if isinstance(e.right, ast.NaLit) or isinstance(e.left, ast.NaLit):
-            other = e.left if isinstance(e.right, ast.NaLit) else e.right
             self.diags.add("W0003", f"`{e.op} na` is always {'true' if e.op == '!=' else 'false'}: na compares "
                                     "unequal to everything", e.span, "test with `na(x)`")
         if not comparable(e.op, a, b):

@@ -252,7 +252,7 @@ class DeclarationCollector:
                            f"write `in LO..HI` for a range of {p.type} values")
             return
         if p.type == "bool" and (p.lo is not None or p.step is not None):
-            self.diags.add("E0204", f"a bool param has no range or step", p.lo.span if p.lo else p.step.span)
+            self.diags.add("E0204", "a bool param has no range or step", p.lo.span if p.lo else p.step.span)
             return
         lo = hi = None
         if p.lo is not None and p.hi is not None:

@@ -21,10 +21,8 @@ import math
 from pydantic import BaseModel
 
 from ..dsl import ast
-from ..dsl.build import duration_nanos
 from ..stdlib import REGISTRY
 from ..stdlib.kernels.registry import kernel_for
-from .facts import StaticFacts
 from .frontend import CheckResult
 from .static_eval import Interval, NotStatic, value_range
 
@@ -80,13 +78,15 @@ def build_layout(result: CheckResult) -> StateLayout:
         place(layout.params, p.name, "params")
     for v in facts.vars:
         place(layout.vars, v.name, "vars" if v.type in EXACT_IN_FLOAT else "vars_i64", v.size or 1)
+    # Every series has a ring (a series keeps its value between updates); a data field has one when it is read
+    # with history, and `time` is the only field that is not a float.
     histories = [(s.name, s.type, s.lookback) for s in facts.series]
-    histories += [(key, _field_type(facts, key), depth) for key, depth in facts.field_lookback.items()]
+    histories += [(key, "timestamp" if key.endswith(".time") else "float", depth)
+                  for key, depth in facts.field_lookback.items()]
     for name, type_, lookback in histories:
-        if lookback > 0 or name in {s.name for s in facts.series}:
-            place(layout.series, name, "series" if type_ in EXACT_IN_FLOAT else "series_i64", lookback + 1)
-            layout.rings[name] = sizes["ring_pos"] // 2
-            sizes["ring_pos"] += 2
+        place(layout.series, name, "series" if type_ in EXACT_IN_FLOAT else "series_i64", lookback + 1)
+        layout.rings[name] = sizes["ring_pos"] // 2
+        sizes["ring_pos"] += 2
     for call in facts.indicator_calls:
         kernel = kernel_for(call.function)
         if kernel is None:
@@ -102,21 +102,9 @@ def build_layout(result: CheckResult) -> StateLayout:
     return layout
 
 
-def _field_type(facts: StaticFacts, key: str) -> str:
-    return "timestamp" if key.endswith(".time") else "float"
-
-
 def _static_args(function: str, given: dict) -> list:
-    """The static arguments in signature order, defaults filled in, durations in ns."""
-    values = []
-    for arg in REGISTRY[function].args:
-        if arg.role != "static":
-            continue
-        value = given.get(arg.name, arg.default)
-        if arg.type == "duration" and isinstance(value, str):
-            value = duration_nanos(value)
-        values.append(value)
-    return values
+    """The static arguments in signature order (the checker has filled in defaults, durations in ns)."""
+    return [given[arg.name] for arg in REGISTRY[function].args if arg.role == "static"]
 
 
 def _max_intents(stmts: list, result: CheckResult, loops: dict | None = None) -> int:

@@ -112,7 +112,8 @@ class AstBuilder(Transformer):
                 fields["doc"] = self.string_value(part)
             else:
                 fields.update(part)
-        return ast.Param(span=self.meta_span(meta), name=name.value, name_span=self.tok_span(name), type=ptype, default=default, **fields)
+        return ast.Param(span=self.meta_span(meta), name=name.value, name_span=self.tok_span(name), type=ptype,
+                         default=default, **fields)
 
     def param_type(self, children):
         return children[0].value

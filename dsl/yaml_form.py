@@ -434,7 +434,8 @@ class _Reader:
                                 f"found {_kind(value)}", value)
             return None
         # An empty symbol is the checker's to report, as in the text form.
-        return ast.Instrument(span=self.entry_span(key, value), name=name, name_span=self.node_span(key), symbol=value.value)
+        return ast.Instrument(span=self.entry_span(key, value), name=name, name_span=self.node_span(key),
+                              symbol=value.value)
 
     def _data(self, node: yaml.Node) -> ast.Data | None:
         what = "a data entry"
@@ -518,7 +519,8 @@ class _Reader:
         expr = self.expr(value_node, f"the value of {what}")
         if expr is None:
             return None
-        return ast.Const(span=self.entry_span(key, value), name=name, name_span=self.node_span(key), type=ctype, value=expr)
+        return ast.Const(span=self.entry_span(key, value), name=name, name_span=self.node_span(key), type=ctype,
+                         value=expr)
 
     def _series(self, name: str, key: yaml.Node, value: yaml.Node) -> ast.Series | None:
         expr = self.expr(value, f"series `{name}`")

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import textwrap
 
-import pytest
 
 from nts.compiler.frontend import check_text
 

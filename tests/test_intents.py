@@ -35,6 +35,7 @@ def test_compiled_code_writes_intents_without_objects():
     buf = it.intent_buffer(2)
     assert write_bracket(buf, 0, 10.0, 100.5, 95.0, 110.0) == 1
     rec = buf[0]
-    assert (rec["side"], rec["qty"], rec["price"], rec["stop_loss"], rec["take_profit"]) == (1, 10.0, 100.5, 95.0, 110.0)
+    fields = ("side", "qty", "price", "stop_loss", "take_profit")
+    assert tuple(rec[f] for f in fields) == (1, 10.0, 100.5, 95.0, 110.0)
     assert rec["order_type"] == it.TYPE_LIMIT and rec["tif"] == it.TIF_GTD
     assert np.isnan(buf[1]["price"])

@@ -109,15 +109,18 @@ def test_willr(data, length):
 
 @pytest.mark.parametrize("n", [1, 2, 5, 37])
 def test_window_extreme_helper(n):
-    # The monotonic deque against a plain window max/min, including ties (rounded prices repeat often).
+    # The monotonic deque (stdlib/kernels/window.py) against a plain window max/min, including ties (rounded prices
+    # repeat often).
+    from nts.stdlib.kernels import window as win
     x = np.round(C[:800])
-    st = np.zeros(osc._extreme_size(n) * 2)
-    osc._extreme_reset(st, 0, n)
-    osc._extreme_reset(st, osc._extreme_size(n), n)
+    size = win.window_size(n)
+    st = np.zeros(size * 2)
+    win.window_reset(st, 0, n)
+    win.window_reset(st, size, n)
     for i in range(len(x)):
         window = x[max(0, i - n + 1): i + 1]
-        assert osc._extreme_push(st, 0, n, x[i], 1.0) == window.max()
-        assert osc._extreme_push(st, osc._extreme_size(n), n, x[i], -1.0) == window.min()
+        assert win.window_push(st, 0, n, x[i], i, True)[0] == window.max()
+        assert win.window_push(st, size, n, x[i], i, False)[0] == window.min()
 
 
 # --- volume ------------------------------------------------------------------------------------------------------

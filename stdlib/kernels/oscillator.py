@@ -6,6 +6,7 @@ import numba as nb
 
 from .moving_average import ema_reset, ema_size, ema_update, sma_reset, sma_size, sma_update
 from .ring import RING_HEADER, ring_count, ring_get, ring_push, ring_reset, ring_size
+from .window import extreme_count, extreme_push, extreme_reset, extreme_size
 
 NAN = float("nan")
 
@@ -80,53 +81,6 @@ def roc_update(st, o, x, length):
         return NAN
     then = ring_get(st, o, length + 1, length)
     return 100.0 * (x / then - 1.0) if then != 0.0 else 0.0
-
-
-# --- Shared helper: the highest / lowest of the last n values, as a monotonic deque in the state block ---------
-# Layout: [pushed, head, size, idx_0 .. idx_(n-1), val_0 .. val_(n-1)]: a circular deque of (index, value) pairs whose
-# values strictly decrease (max) or increase (min) from the front. Each value is pushed and popped once: O(1)
-# amortised per update. `sign` = 1.0 for the highest, -1.0 for the lowest. (Local to this module on purpose: trend.py's
-# highest/lowest are written separately.)
-@nb.njit(cache=True)
-def _extreme_size(n):
-    return 3 + 2 * n
-
-
-@nb.njit(cache=True)
-def _extreme_reset(st, o, n):
-    for i in range(3 + 2 * n):
-        st[o + i] = 0.0
-
-
-@nb.njit(cache=True)
-def _extreme_count(st, o):
-    return st[o]
-
-
-@nb.njit(cache=True)
-def _extreme_push(st, o, n, x, sign):
-    """Append `x`; returns the extreme of the last min(n, pushed) values."""
-    t = st[o]
-    st[o] = t + 1.0
-    head = int(st[o + 1])
-    size = int(st[o + 2])
-    idx = o + 3
-    val = o + 3 + n
-    if size > 0 and st[idx + head] <= t - n:  # the front left the window (at most one per update)
-        head = (head + 1) % n
-        size -= 1
-    while size > 0:  # drop the values the new one dominates; on a tie the newer one is kept
-        back = (head + size - 1) % n
-        if sign * st[val + back] <= sign * x:
-            size -= 1
-        else:
-            break
-    slot = (head + size) % n
-    st[idx + slot] = t
-    st[val + slot] = x
-    st[o + 1] = head
-    st[o + 2] = size + 1
-    return st[val + head]
 
 
 # --- macd: [count, fast ema, slow ema, signal ema] -> (line, signal, hist) -----------------------------------------
@@ -226,14 +180,14 @@ def cci_update(st, o, high, low, close, length):
 # 1e-14 of |highest| + |lowest| (scale-relative). Both outputs are na until %D exists (k + smooth + d - 3), as TA-Lib.
 @nb.njit(cache=True)
 def stoch_size(k, smooth, d):
-    return 2 * _extreme_size(k) + sma_size(smooth) + sma_size(d)
+    return 2 * extreme_size(k) + sma_size(smooth) + sma_size(d)
 
 
 @nb.njit(cache=True)
 def stoch_reset(st, o, k, smooth, d):
-    e = _extreme_size(k)
-    _extreme_reset(st, o, k)
-    _extreme_reset(st, o + e, k)
+    e = extreme_size(k)
+    extreme_reset(st, o, k)
+    extreme_reset(st, o + e, k)
     sma_reset(st, o + 2 * e, smooth)
     sma_reset(st, o + 2 * e + sma_size(smooth), d)
 
@@ -251,10 +205,10 @@ def _fast_k(hi, lo, close):
 
 @nb.njit(cache=True)
 def stoch_update(st, o, high, low, close, k, smooth, d):
-    e = _extreme_size(k)
-    hi = _extreme_push(st, o, k, high, 1.0)
-    lo = _extreme_push(st, o + e, k, low, -1.0)
-    if _extreme_count(st, o) < k:
+    e = extreme_size(k)
+    hi = extreme_push(st, o, k, high, True)
+    lo = extreme_push(st, o + e, k, low, False)
+    if extreme_count(st, o) < k:
         return NAN, NAN
     slow_k = sma_update(st, o + 2 * e, _fast_k(hi, lo, close), smooth)
     if math.isnan(slow_k):
@@ -271,16 +225,16 @@ def stoch_update(st, o, high, low, close, k, smooth, d):
 # Both are na until d exists (length + k + d - 2), as TA-Lib.
 @nb.njit(cache=True)
 def stochrsi_size(length, k, d):
-    return rsi_size(length) + 2 * _extreme_size(k) + sma_size(d)
+    return rsi_size(length) + 2 * extreme_size(k) + sma_size(d)
 
 
 @nb.njit(cache=True)
 def stochrsi_reset(st, o, length, k, d):
     rsi_reset(st, o, length)
     a = o + rsi_size(length)
-    e = _extreme_size(k)
-    _extreme_reset(st, a, k)
-    _extreme_reset(st, a + e, k)
+    e = extreme_size(k)
+    extreme_reset(st, a, k)
+    extreme_reset(st, a + e, k)
     sma_reset(st, a + 2 * e, d)
 
 
@@ -290,10 +244,10 @@ def stochrsi_update(st, o, x, length, k, d):
     if math.isnan(r):
         return NAN, NAN
     a = o + rsi_size(length)
-    e = _extreme_size(k)
-    hi = _extreme_push(st, a, k, r, 1.0)
-    lo = _extreme_push(st, a + e, k, r, -1.0)
-    if _extreme_count(st, a) < k:
+    e = extreme_size(k)
+    hi = extreme_push(st, a, k, r, True)
+    lo = extreme_push(st, a + e, k, r, False)
+    if extreme_count(st, a) < k:
         return NAN, NAN
     fast_k = _fast_k(hi, lo, r)
     fast_d = sma_update(st, a + 2 * e, fast_k, d)
@@ -306,20 +260,20 @@ def stochrsi_update(st, o, x, length, k, d):
 # TA-Lib WILLR: (highest - close) / ((highest - lowest) / -100), 0 on a flat window (flat as in stoch).
 @nb.njit(cache=True)
 def willr_size(length):
-    return 2 * _extreme_size(length)
+    return 2 * extreme_size(length)
 
 
 @nb.njit(cache=True)
 def willr_reset(st, o, length):
-    _extreme_reset(st, o, length)
-    _extreme_reset(st, o + _extreme_size(length), length)
+    extreme_reset(st, o, length)
+    extreme_reset(st, o + extreme_size(length), length)
 
 
 @nb.njit(cache=True)
 def willr_update(st, o, high, low, close, length):
-    hi = _extreme_push(st, o, length, high, 1.0)
-    lo = _extreme_push(st, o + _extreme_size(length), length, low, -1.0)
-    if _extreme_count(st, o) < length:
+    hi = extreme_push(st, o, length, high, True)
+    lo = extreme_push(st, o + extreme_size(length), length, low, False)
+    if extreme_count(st, o) < length:
         return NAN
     diff = (hi - lo) / (0 - 100.0)
     return 0.0 if _flat(hi, lo) or diff == 0.0 else (hi - close) / diff

@@ -10,77 +10,25 @@ import numba as nb
 
 from .ring import ring_count, ring_get, ring_push, ring_reset, ring_size
 from .volatility import atr_reset, atr_size, atr_update
+from .window import extreme_push, extreme_reset, extreme_size, window_push, window_reset, window_size
 
 NAN = float("nan")
 
 
-# --- Monotonic deque: the extreme of a sliding window in amortised O(1) -------------------------------------------
-# [head, size, values(cap), seqs(cap)]: a ring of (value, sequence number) pairs, oldest first. Each pushed value
-# drops the pairs at the back that it dominates, so the values run strictly down (max) or up (min) from the front,
-# and the front is the window's extreme; among equal values only the newest stays (TA-Lib AROON counts from the most
-# recent extreme). Each value is pushed and popped at most once. An na (NaN) dominates everything, so the extreme is
-# na while an na is in the window, and right again once it leaves (a NaN that nothing could pop would otherwise
-# shield older values from newer, larger ones, and give a wrong extreme).
-@nb.njit(cache=True)
-def _deque_size(cap):
-    return 2 + 2 * cap
-
-
-@nb.njit(cache=True)
-def _deque_reset(st, o, cap):
-    for i in range(_deque_size(cap)):
-        st[o + i] = 0.0
-
-
-@nb.njit(cache=True)
-def _deque_push(st, o, cap, x, seq, is_max):
-    """Push `x`, numbered `seq` (one more than the last push), into a window of the last `cap` pushes; returns the
-    window's extreme and its sequence number."""
-    head = int(st[o])
-    size = int(st[o + 1])
-    values = o + 2
-    seqs = o + 2 + cap
-    # Sequence numbers grow by one per push, so at most the front one leaves the window, and then there is room.
-    if size > 0 and st[seqs + head] <= seq - cap:
-        head = (head + 1) % cap
-        size -= 1
-    while size > 0:
-        back = (head + size - 1) % cap
-        if math.isnan(x) or ((st[values + back] <= x) if is_max else (st[values + back] >= x)):
-            size -= 1
-        else:
-            break
-    tail = (head + size) % cap
-    st[values + tail] = x
-    st[seqs + tail] = seq
-    st[o] = head
-    st[o + 1] = size + 1
-    return st[values + head], st[seqs + head]
-
-
-# highest / lowest: [count, deque(length)]; na until `length` values are in (TA-Lib MAX / MIN).
+# highest / lowest: a counted window (window.py); na until `length` values are in (TA-Lib MAX / MIN).
 @nb.njit(cache=True)
 def highest_size(length):
-    return 1 + _deque_size(length)
+    return extreme_size(length)
 
 
 @nb.njit(cache=True)
 def highest_reset(st, o, length):
-    st[o] = 0.0
-    _deque_reset(st, o + 1, length)
-
-
-@nb.njit(cache=True)
-def _extreme(st, o, x, length, is_max):
-    seq = st[o]
-    st[o] = seq + 1
-    value, _ = _deque_push(st, o + 1, length, x, seq, is_max)
-    return value if seq + 1 >= length else NAN
+    extreme_reset(st, o, length)
 
 
 @nb.njit(cache=True)
 def highest_update(st, o, x, length):
-    return _extreme(st, o, x, length, True)
+    return extreme_push(st, o, length, x, True)
 
 
 lowest_size = highest_size
@@ -89,7 +37,7 @@ lowest_reset = highest_reset
 
 @nb.njit(cache=True)
 def lowest_update(st, o, x, length):
-    return _extreme(st, o, x, length, False)
+    return extreme_push(st, o, length, x, False)
 
 
 # --- linreg / linreg_slope --------------------------------------------------------------------------------------
@@ -246,22 +194,22 @@ def adx_update(st, o, high, low, close, length):
 # extreme winning ties. Warm-up `length`.
 @nb.njit(cache=True)
 def aroon_size(length):
-    return 1 + 2 * _deque_size(length + 1)
+    return 1 + 2 * window_size(length + 1)
 
 
 @nb.njit(cache=True)
 def aroon_reset(st, o, length):
     st[o] = 0.0
-    _deque_reset(st, o + 1, length + 1)
-    _deque_reset(st, o + 1 + _deque_size(length + 1), length + 1)
+    window_reset(st, o + 1, length + 1)
+    window_reset(st, o + 1 + window_size(length + 1), length + 1)
 
 
 @nb.njit(cache=True)
 def aroon_update(st, o, high, low, close, length):
     seq = st[o]
     st[o] = seq + 1
-    _, high_seq = _deque_push(st, o + 1, length + 1, high, seq, True)
-    _, low_seq = _deque_push(st, o + 1 + _deque_size(length + 1), length + 1, low, seq, False)
+    _, high_seq = window_push(st, o + 1, length + 1, high, seq, True)
+    _, low_seq = window_push(st, o + 1 + window_size(length + 1), length + 1, low, seq, False)
     if seq < length:
         return NAN, NAN
     factor = 100.0 / length
