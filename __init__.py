@@ -10,3 +10,15 @@ try:
     __version__ = _version("nts-lang")
 except PackageNotFoundError:  # running from a source tree that is not installed
     __version__ = "0.0.0+source"
+
+
+def compile(path, directory=None):  # noqa: A001 - `nts.compile(path)` is the notebook entry point
+    """Compile a .nts file (reusing its artifact when the source is unchanged) and load it: a CompiledStrategy."""
+    from .runtime.strategy import compile_strategy
+    return compile_strategy(path, directory)
+
+
+def load(directory):
+    """Load a compiled artifact folder (`ntc compile FILE -o DIR`): a CompiledStrategy."""
+    from .runtime.strategy import load as load_artifact
+    return load_artifact(directory)

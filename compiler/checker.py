@@ -92,6 +92,10 @@ class Checker:
         self.tag_uses: list[tuple[str, ast.Node]] = []
         self.var_types: dict[str, Type] = {}
         self.var_sizes: dict[str, int | None] = {}
+        # For the back end, keyed by id() of the AST node: the type of every expression, and the stream each data
+        # field read resolved to (a handler's own stream disambiguates `btc.close`).
+        self.types: dict[int, Type] = {}
+        self.stream_of: dict[int, str] = {}
 
     # ================================================================ entry
     def check(self) -> StaticFacts:
@@ -540,8 +544,9 @@ class Checker:
         return t
 
     def expr(self, e: ast.Expr, scope: Scope) -> Type:
-        method = getattr(self, "_e_" + e.kind)
-        return method(e, scope)
+        t = getattr(self, "_e_" + e.kind)(e, scope)
+        self.types[id(e)] = t
+        return t
 
     def _e_int(self, e, scope):
         if e.value > INT64_MAX:
@@ -758,6 +763,7 @@ class Checker:
             self._lookahead(e, "no market data is known yet in `on start`")
             return None
         self._tick(scope, stream=stream)
+        self.stream_of[id(e)] = stream.key
         field_name = e.name if isinstance(e, ast.Attr) else ""
         return DATA_FIELDS[stream.data].get(field_name, FLOAT), stream
 
@@ -1055,10 +1061,12 @@ class Checker:
                 if stream is not None:
                     call_clock.add(stream.key)
                 continue
-            if a.role == "series" and sig.stateful:
+            if a.role in ("series", "value") and sig.stateful:
+                # A stateful call advances with its inputs wherever it is written, so all its inputs follow the
+                # series rules (its `mult` too: the call is updated before the handler's locals exist).
                 inner = Scope(where=scope.where, handler=scope.handler, stream=scope.stream, function=scope.function,
                               locals=scope.locals, loops=scope.loops,
-                              series_of=scope.series_of or f"the series argument `{a.name}` of `{name}`",
+                              series_of=scope.series_of or f"the {a.role} argument `{a.name}` of `{name}`",
                               clock=call_clock, deps=call_deps)
                 t = self.expr(expr, inner)
             else:
@@ -1129,6 +1137,7 @@ class Checker:
                 if scope.where == "function":
                     self._impure(expr, "read market data")
                     return None
+                self.stream_of[id(expr)] = bars[0].key
                 return bars[0]
             self.diags.add("E0106", f"`{sig.name}` reads bars, and `{expr.id}` has no bar data", expr.span,
                            f"subscribe to them: `data {expr.id} bars 1m`" if expr.id in self.s.instruments else None)
@@ -1190,6 +1199,8 @@ class Checker:
             default = self._quiet_const(p.default)
             rng = self.collector.param_range(p)
             step = self._quiet_const(p.step) if p.step is not None else None
+            if isinstance(step, (bool, str)):
+                step = None  # reported by the declaration check
             params.append(ParamFact(name=p.name, type=p.type, default=_plain(default),
                                     lo=_plain(rng[0]) if rng else None, hi=_plain(rng[1]) if rng else None,
                                     step=_plain(step), choices=p.choices, doc=p.doc))

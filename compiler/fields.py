@@ -3,6 +3,7 @@ here, and the editor completes from the same tables."""
 
 from __future__ import annotations
 
+from ..runtime.events import ORDER_REASONS  # noqa: F401 - the reasons `order.reason` compares with
 from .types import BOOL, FLOAT, INSTRUMENT, INT, STRING, TIMESTAMP, Type
 
 DATA_FIELDS: dict[str, dict[str, Type]] = {
@@ -35,9 +36,3 @@ EVENT_FIELDS: dict[str, dict[str, Type]] = {
               "price": FLOAT, "reason": STRING, "time": TIMESTAMP},
 }
 
-# Reason codes an `on order denied|rejected` handler may compare `order.reason` with.
-ORDER_REASONS = (
-    "max_order_qty", "max_order_notional", "max_position", "max_open_orders", "max_submit_rate", "price_band",
-    "halted", "reducing_only", "max_daily_loss", "max_drawdown", "insufficient_margin", "min_qty", "min_notional",
-    "tick_size", "lot_size", "post_only_would_cross", "reduce_only_would_increase", "venue",
-)

@@ -27,6 +27,7 @@ class CheckResult:
     libraries: list[ast.Module] = field(default_factory=list)
     symbols: Symbols | None = None
     facts: StaticFacts | None = None
+    checker: Checker | None = None  # its `types` and `stream_of` tables serve the back end
 
     @property
     def ok(self) -> bool:
@@ -59,7 +60,8 @@ def _check(path: str, text: str, result: CheckResult) -> CheckResult:
     symbols = collector.collect(module, result.libraries)
     result.symbols = symbols
     try:
-        result.facts = Checker(symbols, collector, diags, path).check()
+        result.checker = Checker(symbols, collector, diags, path)
+        result.facts = result.checker.check()
     except RecursionError:
         diags.add("E0007", "the program is nested too deeply to check", Span(path=path, line=1, col=1, end_line=1,
                                                                             end_col=2),

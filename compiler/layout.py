@@ -5,10 +5,19 @@ Layout (all offsets are static; compiled handlers index the arrays with literals
   index of its choice). Injected at load time, so one compiled artifact serves any param set.
 - `vars`    float64: one slot per scalar `var`, `size` slots per array `var`.
 - `series`  float64: one ring per series and per data field read with history, of `lookback + 1` values; the ring's
-  write position and fill count live in `ring_pos` (int64, two slots per ring).
+  write position lives in `ring_pos` (int64, one slot per ring). Rings start as na, so a read further back than the
+  data goes is na without a count.
+- `data`    float64: the latest value of every field of every subscribed stream (a book: `depth` values per level
+  field); `data_i64` its time and its update count (`bar_index`).
+- `calls`   float64: the current value of each stateful call site (one slot per output).
+- `records` float64: the last value of each `record` name.
 - `ind`     float64: one block per stateful call site, sized by its kernel from the static arguments' upper bounds.
+- `counters` int64: the client order sequence, the log count and the run-time warnings (`nts.runtime.ops`).
+- `logs`    float64[LOG_ROWS, 1 + parts]: log messages of the current call, as a template id and values.
 - intents: a buffer of `intent_capacity` records per handler call (the most any one handler can write, with loops
   counted at their static trip count).
+
+The state is the tuple of these arrays in `STATE_ARRAYS` order; every handler takes it whole.
 
 Time-typed values (timestamps, durations) are int64 nanoseconds and fit a float64 exactly only below 2**53 ns
 (104 days); state that holds them goes to the int64 arrays `vars_i64` / `series_i64` instead.
@@ -21,12 +30,22 @@ import math
 from pydantic import BaseModel
 
 from ..dsl import ast
+from ..runtime.events import MBO_LEVELS
+from ..runtime.ops import N_COUNTERS
 from ..stdlib import REGISTRY
 from ..stdlib.kernels.registry import kernel_for
 from .frontend import CheckResult
 from .static_eval import Interval, NotStatic, value_range
 
-EXACT_IN_FLOAT = {"float", "int", "bool"}
+EXACT_IN_FLOAT = {"float", "int", "bool", "string"}
+STATE_ARRAYS = ("params", "vars", "vars_i64", "series", "series_i64", "ring_pos", "data", "data_i64", "calls",
+                "records", "ind", "counters", "logs")
+LOG_ROWS = 64
+STREAM_FLOAT_FIELDS = {"bars": ("open", "high", "low", "close", "volume"),
+                       "quotes": ("bid", "ask", "bid_size", "ask_size", "mid", "spread"),
+                       "trades": ("price", "size", "aggressor"),
+                       "book": ("levels",)}
+BOOK_ARRAYS = ("bid_price", "bid_size", "bid_orders", "ask_price", "ask_size", "ask_orders")
 
 
 class Slot(BaseModel):
@@ -50,8 +69,12 @@ class StateLayout(BaseModel):
     params: list[Slot] = []
     vars: list[Slot] = []
     series: list[Slot] = []  # series and data-field histories; `name` is the series or `stream.field`
-    rings: dict[str, int] = {}  # ring name -> index of its (position, count) pair in `ring_pos`
+    rings: dict[str, int] = {}  # ring name -> index of its position in `ring_pos`
+    data: list[Slot] = []  # `stream.field` latest values, `stream.time` and `stream.count` in data_i64
+    calls: list[Slot] = []  # one per indicator block, same order; size = number of outputs
+    records: list[Slot] = []
     indicators: list[IndicatorBlock] = []
+    log_parts: int = 0
     sizes: dict[str, int] = {}  # array name -> length
     intent_capacity: int = 1
 
@@ -68,7 +91,7 @@ def build_layout(result: CheckResult) -> StateLayout:
         raise LayoutError("the strategy has errors; check it first")
     facts = result.facts
     layout = StateLayout()
-    sizes = {"params": 0, "vars": 0, "vars_i64": 0, "series": 0, "series_i64": 0, "ind": 0, "ring_pos": 0}
+    sizes = dict.fromkeys(STATE_ARRAYS, 0)
 
     def place(table: list, name: str, array: str, size: int = 1) -> None:
         table.append(Slot(name=name, array=array, offset=sizes[array], size=size))
@@ -80,13 +103,27 @@ def build_layout(result: CheckResult) -> StateLayout:
         place(layout.vars, v.name, "vars" if v.type in EXACT_IN_FLOAT else "vars_i64", v.size or 1)
     # Every series has a ring (a series keeps its value between updates); a data field has one when it is read
     # with history, and `time` is the only field that is not a float.
-    histories = [(s.name, s.type, s.lookback) for s in facts.series]
+    # A multi-output series (`band = bbands(...)`) has one ring per output, named `band.upper`.
+    histories = []
+    for s in facts.series:
+        t = result.symbols.series_types[s.name]
+        outputs = [(f"{s.name}.{k}", v) for k, v in t.fields] if t.name == "record" else [(s.name, s.type)]
+        histories += [(name, type_, s.lookback) for name, type_ in outputs]
     histories += [(key, "timestamp" if key.endswith(".time") else "float", depth)
                   for key, depth in facts.field_lookback.items()]
     for name, type_, lookback in histories:
         place(layout.series, name, "series" if type_ in EXACT_IN_FLOAT else "series_i64", lookback + 1)
-        layout.rings[name] = sizes["ring_pos"] // 2
-        sizes["ring_pos"] += 2
+        layout.rings[name] = sizes["ring_pos"]
+        sizes["ring_pos"] += 1
+    for st in facts.streams:
+        for field_name in STREAM_FLOAT_FIELDS[st.data]:
+            place(layout.data, f"{st.key}.{field_name}", "data")
+        if st.data == "book":
+            depth = MBO_LEVELS if st.mbo else st.depth
+            for field_name in BOOK_ARRAYS:
+                place(layout.data, f"{st.key}.{field_name}", "data", depth)
+        place(layout.data, f"{st.key}.time", "data_i64")
+        place(layout.data, f"{st.key}.count", "data_i64")
     for call in facts.indicator_calls:
         kernel = kernel_for(call.function)
         if kernel is None:
@@ -97,9 +134,34 @@ def build_layout(result: CheckResult) -> StateLayout:
                                                 col=call.col, offset=sizes["ind"], size=size,
                                                 static_args=call.static_args))
         sizes["ind"] += size
+        outputs = max(1, len(REGISTRY[call.function].outputs))
+        place(layout.calls, f"{call.function}@{call.line}:{call.col}", "calls", outputs)
+    for name in facts.records:
+        place(layout.records, name, "records")
+    sizes["counters"] = N_COUNTERS
+    layout.log_parts = max([0] + [sum(p.expr is not None for p in log.parts) for log in _logs(result)])
+    sizes["logs"] = LOG_ROWS
     layout.sizes = sizes
     layout.intent_capacity = max([1] + [_max_intents(h.body, result) for h in result.symbols.handlers])
     return layout
+
+
+def _logs(result: CheckResult) -> list[ast.Log]:
+    found = []
+
+    def walk(stmts):
+        for st in stmts:
+            if isinstance(st, ast.Log):
+                found.append(st)
+            elif isinstance(st, ast.If):
+                for b in st.branches:
+                    walk(b.body)
+                walk(st.orelse or [])
+            elif isinstance(st, ast.For):
+                walk(st.body)
+    for h in result.symbols.handlers:
+        walk(h.body)
+    return found
 
 
 def _static_args(function: str, given: dict) -> list:

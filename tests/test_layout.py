@@ -67,7 +67,7 @@ on fill:
     (sma,) = layout.indicators
     assert sma.function == "sma" and sma.static_args == {"length": 200}
     assert sma.size == 3 + 200  # sum + ring header + the longest window the param's range allows
-    assert layout.sizes["ind"] == sma.size and layout.sizes["ring_pos"] == 2 * 3
+    assert layout.sizes["ind"] == sma.size and layout.sizes["ring_pos"] == 3
 
 
 def test_intent_capacity_counts_branches_and_loops():

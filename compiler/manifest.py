@@ -1,0 +1,44 @@
+"""The artifact manifest: what a compiled strategy is, written beside its generated module as `manifest.json`.
+
+Schedulers, reports and the live runtime read everything they need to drive the strategy from here: the param
+ranges, the instruments and streams, the entry points per event, the state layout and the tables that turn ids
+back into names (strings, OCO groups, warning sites, log templates).
+"""
+
+from __future__ import annotations
+
+from pydantic import BaseModel
+
+from .facts import HandlerFact, InstrumentFact, ParamFact, SeriesFact, StreamFact
+from .layout import StateLayout
+
+FORMAT = 1
+
+
+class Manifest(BaseModel):
+    format: int = FORMAT
+    strategy: str
+    source_path: str
+    source_sha256: str  # the strategy and its imports
+    source_files: list[str]  # the files hashed: the strategy, then the libraries it imports
+    compiler_version: str
+    numba_version: str
+    python_version: str
+    params: list[ParamFact]
+    instruments: list[InstrumentFact]
+    streams: list[StreamFact]
+    series: list[SeriesFact]  # each with its lookback and clock
+    field_lookback: dict[str, int]
+    handlers: list[HandlerFact]
+    records: list[str]
+    # Event -> generated function: "init", "step:<stream>", "on:fill", "on:order:<kind>", "on:timer:<ns>",
+    # "on:start", "on:stop".
+    entry_points: dict[str, str]
+    layout: StateLayout
+    intent_capacity: int
+    log_columns: int
+    strings: list[str]  # string id -> text: order reasons first (their index is the reason code), then tags, ...
+    oco_groups: list[str]
+    sites: list[list]  # run-time warning site id - 1 -> [path, line, col]
+    log_templates: list[list]
+    source_map: list[list]  # [generated line, path, line, col]
