@@ -21,6 +21,9 @@ Examples:
   ntc check examples/*.nts --json              diagnostics as JSON, for editors
   ntc compile examples/ema_cross.nts --emit facts
                                                what the compiler knows before the run
+  ntc compile examples/ema_cross.nts --emit py what the strategy became: readable Python
+  ntc compile examples/ema_cross.nts -o build/ema
+                                               an artifact for nts.load("build/ema")
 """
 
 
@@ -86,14 +89,21 @@ def check(files: tuple[str, ...], as_json: bool) -> None:
 
 @main.command()
 @click.argument("file", type=click.Path(dir_okay=False))
-@click.option("--emit", type=click.Choice(["facts", "ast"]), default="facts", show_default=True,
-              help="facts: the static facts (params, streams, lookbacks, indicator state sizes, handlers) as JSON; "
-                   "ast: the checked syntax tree as JSON.")
+@click.option("--emit", type=click.Choice(["facts", "ast", "ir", "py"]), default=None,
+              help="Print instead of writing an artifact. facts: the static facts (params, streams, lookbacks, "
+                   "indicator state sizes, handlers) as JSON; ast: the checked syntax tree as JSON; ir: the lowered "
+                   "program; py: the generated Python module.")
+@click.option("-o", "--output", "output", type=click.Path(file_okay=False), default=None,
+              help="Write the artifact (generated module, manifest.json, Numba cache) to this folder "
+                   "[default: .ntc/NAME beside FILE].")
 @_guarded
-def compile(file: str, emit: str) -> None:  # noqa: A001 - the command is called `compile`
-    """Check a strategy and print what the compiler derived from it.
+def compile(file: str, emit: str | None, output: str | None) -> None:  # noqa: A001 - the command is `compile`
+    """Compile a strategy into an artifact, or print what the compiler derived from it.
 
-    Errors are reported as by `ntc check` and nothing is emitted.
+    \b
+    Without --emit, writes the artifact and JIT-compiles it into Numba's cache, so that loading it later
+    (`nts.load(DIR)`, `ntc run`) does not compile again. An artifact whose source, compiler and Numba are
+    unchanged is left as it is. Errors are reported as by `ntc check` and nothing is written.
     """
     result = check_file(file)
     if not result.ok:
@@ -101,8 +111,25 @@ def compile(file: str, emit: str) -> None:  # noqa: A001 - the command is called
         sys.exit(1)
     if emit == "facts":
         click.echo(result.facts.model_dump_json(indent=2))
-    else:
+    elif emit == "ast":
         click.echo(result.module.model_dump_json(indent=2))
+    elif emit in ("ir", "py"):
+        from .backend import compile_checked
+        from .ir import show_program
+        compiled = compile_checked(result)
+        click.echo(show_program(compiled.program) if emit == "ir" else compiled.source, nl=False)
+    else:
+        import time
+
+        from ..runtime.strategy import load
+        from .artifact import default_dir, write_artifact
+        start = time.perf_counter()
+        directory, written = write_artifact(file, output or default_dir(file))
+        strategy = load(directory)
+        hits, misses = strategy.jit_stats()
+        what = "compiled" if written or misses else "up to date"
+        click.echo(f"{file}: {what} -> {directory} ({len(strategy.manifest.entry_points)} entry points, "
+                   f"{time.perf_counter() - start:.1f} s)", err=True)
     sys.exit(0)
 
 

@@ -266,7 +266,7 @@ class Lowering:
                 value = ir.Op("/", [ir.Op("+", [bid, ask], "f"), lit(2.0)], "f") if name == "mid" else \
                     ir.Op("-", [ask, bid], "f")
                 body.append(ir.Assign(ir.Load("data", lit(slot.offset), "f"), value))
-            elif name in BOOK_ARRAYS:
+            elif st.data == "book" and name in BOOK_ARRAYS:
                 body.append(ir.Do(ir.Call("ops.copy_levels", [ir.Local("data", "a"), lit(slot.offset), lit(slot.size),
                                                               ir.EventField(name, "a"), ir.EventField("levels", "f")],
                                           "f")))
@@ -805,12 +805,13 @@ class Lowering:
         obj = e.obj
         if isinstance(obj, ast.Name) and obj.id in self.s.vars and obj.id not in ctx.locals:
             return self._var_read(obj.id, e.index, ctx, e)
+        type_name = self.types[id(e)].name
         if isinstance(obj, ast.Name):
-            ring, type_name = obj.id, self.s.series_types[obj.id].name
+            ring = obj.id
         elif id(obj) in self.stream_of:
-            ring, type_name = f"{self.stream_of[id(obj)]}.{obj.name}", self.types[id(obj)].name
+            ring = f"{self.stream_of[id(obj)]}.{obj.name}"
         else:
-            ring, type_name = f"{obj.obj.id}.{obj.name}", self.types[id(obj)].name
+            ring = f"{obj.obj.id}.{obj.name}"
         try:
             k = const_value(e.index, self.lookup_const)
             k = int(k)
