@@ -250,7 +250,9 @@ class Lowering:
     def _step(self, st, order: list, handler: str | None) -> ir.Function:
         key = st.key
         ctx = Ctx(where="node", stream=key, event=_EVENT_OF_DATA[st.data])
+        decl = loc_of(next(s.decl for s in self.s.streams if s.key == key))
         body: list = [ir.Comment(f"{key}: the event's fields become the stream's latest values")]
+        first_copy = len(body)
         data = self.layout.data
         for slot in data:
             if not slot.name.startswith(key + "."):
@@ -278,6 +280,8 @@ class Lowering:
             fname = name[len(key) + 1:]
             value = ir.EventField("ts_event", "t") if fname == "time" else self._latest(key, fname)
             body.append(self._push(name, value))
+        for st_ in body[first_copy:]:
+            st_.loc = decl  # the copies come from the `data` declaration
         nodes = [n for n in order if key in self._clock(n)]
         if nodes:
             body.append(ir.Comment(f"series and indicators clocked by {key}"))
@@ -289,7 +293,7 @@ class Lowering:
         else:
             body.append(ir.Jump("return", lit(0, "i")))
         return ir.Function(name=f"step_{_ident(key)}", kind="step", params=["ev", "i", "state", "ctx", "out"],
-                           locals=_function_locals(ctx), body=body,
+                           locals=_function_locals(ctx), body=body, loc=decl,
                            doc=f"One event of `{key}`: store it, advance what it clocks, run its handler.")
 
     def _latest(self, key: str, fname: str) -> ir.Expr:
@@ -312,10 +316,10 @@ class Lowering:
                          "t": lit(0, "t"), "s": lit(-1.0, "s")}[kind]
             stored = self._store_value(value)
             if slot.size == 1:
-                body.append(ir.Assign(ir.Load(slot.array, lit(slot.offset), kind), stored))
+                body.append(ir.Assign(ir.Load(slot.array, lit(slot.offset), kind), stored, loc_of(var)))
             else:
                 body.append(ir.Do(ir.Call("ops.fill", [ir.Local(slot.array, "a"), lit(slot.offset), lit(slot.size),
-                                                       stored], "f")))
+                                                       stored], "f"), loc_of(var)))
         if self.call_ast:
             body.append(ir.Comment("each indicator starts from a fresh state block"))
         for idx in sorted(self.call_ast):

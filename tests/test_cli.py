@@ -88,7 +88,7 @@ def test_json_output(tmp_path, clean_file):
 
 
 def test_compile_emits_facts_and_ast(clean_file, tmp_path):
-    result = invoke("compile", str(clean_file))
+    result = invoke("compile", "--emit", "facts", str(clean_file))
     assert result.exit_code == 0
     facts = json.loads(result.output)
     assert facts["strategy"] == "Tiny"
