@@ -18,18 +18,19 @@ from .layout import STATE_ARRAYS
 
 HEADER = '''"""{strategy}: compiled by ntc {version} from {path}.
 
-Generated code, do not edit: `ntc compile {path} --emit py` shows it again. Every function has the signature the
-backtest and live schedulers share, `(ev, i, state, ctx, out)`: the event records and the index of the one to handle,
-the state arrays (see the manifest's layout), the context the engine keeps (equity, positions), and the intent buffer.
+Generated code, do not edit: `ntc compile {path} --emit py` shows it again. Functions are `@hot`
+(numba.njit, cached, without reference counting: nts.runtime.jit). Every one has the signature the backtest and
+live schedulers share, `(ev, i, state, ctx, out)`: the event records and the index of the one to handle, the state
+arrays (see the manifest's layout), the context the engine keeps (equity, positions), and the intent buffer.
 Each returns how many intents it wrote. Comments name the .nts line a statement came from.
 """
 
 import math
 
 import numpy as np
-from numba import njit
 
 from nts.runtime import ops
+from nts.runtime.jit import hot
 '''
 
 EMIT_DEFAULTS = {"instrument": -1, "side": 0, "qty": math.nan, "order_type": 0, "price": math.nan,
@@ -77,7 +78,9 @@ def generate(program: ir.Program, path: str, version: str, log_columns: int) -> 
 
 
 def _function(w: _Writer, fn: ir.Function) -> None:
-    w.line(0, "@njit(cache=True)")
+    # A stream's handler is compiled into its step, and a step into the engine loop that calls it: no call per
+    # event that passes the whole state.
+    w.line(0, '@hot(inline="always")' if fn.kind == "step" or fn.inlined else "@hot")
     w.line(0, f"def {fn.name}({', '.join(fn.params)}):", fn.loc)
     if fn.doc:
         w.line(1, '"""' + fn.doc.replace('"""', "'''").replace("\\", "\\\\") + '"""')

@@ -85,6 +85,7 @@ class Assign:
     target: "Local | Load"
     value: Expr
     loc: Loc | None = None
+    copy: bool = False  # a step's store of an event field, dropped when nothing reads it
 
 
 @dataclass
@@ -171,6 +172,7 @@ class Function:
     arrays: list[str] = field(default_factory=list)  # the state arrays it reads or writes
     loc: Loc | None = None
     doc: str = ""
+    inlined: bool = False  # a stream handler, compiled into its step
 
 
 @dataclass

@@ -63,12 +63,15 @@ class Lowering(ExpressionLowering):
             handlers[self._handler_key(h)] = f.name
         functions.append(self._init(order))
         entry["init"] = "init"
+        for f in functions:
+            f.inlined = f.kind == "handler" and f.name in {handlers.get(("stream", st.key)) for st in self.facts.streams}
         for st in self.facts.streams:
             handler = handlers.pop(("stream", st.key), None)
             functions.append(self._step(st, order, handler))
             entry[f"step:{st.key}"] = functions[-1].name
         for key, name in handlers.items():
             entry[":".join(str(k) for k in key)] = name
+        _drop_unread_copies(functions)
         program = ir.Program(strategy=self.facts.strategy or "strategy", functions=functions, globals=self.globals,
                              kernels=self.kernels, entry_points=entry)
         return Lowered(program, self.strings, self.oco, self.sites, self.templates)
@@ -207,6 +210,7 @@ class Lowering(ExpressionLowering):
             body.append(self._push(name, value))
         for st_ in body[first_copy:]:
             st_.loc = decl  # the copies come from the `data` declaration
+            st_.copy = True
         nodes = [n for n in order if key in self._clock(n)]
         if nodes:
             body.append(ir.Comment(f"series and indicators clocked by {key}"))
@@ -587,6 +591,45 @@ _EVENT_OF_DATA = {"bars": "bar", "quotes": "quote", "trades": "trade", "book": "
 
 def _function_locals(ctx: Ctx) -> dict[str, str]:
     return {**{_local(k): v for k, v in ctx.locals.items()}, **ctx.temps}
+
+
+def _drop_unread_copies(functions: list[ir.Function]) -> None:
+    """A step stores only the latest fields something reads: a bar's open, high, low and volume cost a store per
+    event each, and most strategies read only the close."""
+    reads: set[tuple[str, int]] = set()
+
+    def visit(e):
+        if isinstance(e, ir.Load):
+            if isinstance(e.index, ir.Lit):
+                reads.add((e.array, e.index.value))
+            visit(e.index)
+        elif isinstance(e, (ir.Op, ir.Call)):
+            for a in e.args:
+                visit(a)
+
+    def walk(body):
+        for st in body:
+            if getattr(st, "copy", False):
+                continue
+            for e in (getattr(st, name, None) for name in ("value", "cond", "lo", "hi")):
+                if e is not None:
+                    visit(e)
+            if isinstance(st, ir.Emit):
+                for e in st.fields.values():
+                    visit(e)
+            if isinstance(st, ir.LogMsg):
+                for e in st.values:
+                    visit(e)
+            if isinstance(st, ir.Assign) and isinstance(st.target, ir.Load):
+                visit(st.target.index)
+            for name in ("then", "orelse", "body"):
+                walk(getattr(st, name, None) or [])
+    for f in functions:
+        walk(f.body)
+    for f in functions:
+        if f.kind == "step":
+            f.body = [st for st in f.body if not (getattr(st, "copy", False) and isinstance(st, ir.Assign)
+                                                   and (st.target.array, st.target.index.value) not in reads)]
 
 
 def _children(node):

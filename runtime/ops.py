@@ -20,8 +20,9 @@ from __future__ import annotations
 
 import math
 
-import numba as nb
 import numpy as np
+
+from .jit import hot
 
 NAN = float("nan")
 INF = float("inf")
@@ -43,7 +44,7 @@ N_COUNTERS = WARN_BASE + 2 * len(WARNING_KINDS)
 EXP_MAX = 709.782712893384  # math.exp overflows above this
 
 
-@nb.njit(cache=True)
+@hot
 def warn(counters, kind, site):
     j = WARN_BASE + 2 * kind
     counters[j] += 1
@@ -52,7 +53,7 @@ def warn(counters, kind, site):
 
 
 # ---------------------------------------------------------------- arithmetic
-@nb.njit(cache=True)
+@hot
 def div(a, b, counters, site):
     """`a / b` with a float result."""
     if b == 0:
@@ -61,7 +62,7 @@ def div(a, b, counters, site):
     return a / b
 
 
-@nb.njit(cache=True)
+@hot
 def floordiv(a, b, counters, site):
     """`a // b` of numbers; ints are float64 here, and an int result of a division by zero is 0."""
     if b == 0:
@@ -70,7 +71,7 @@ def floordiv(a, b, counters, site):
     return a // b
 
 
-@nb.njit(cache=True)
+@hot
 def floordiv_int(a, b, counters, site):
     if b == 0:
         warn(counters, DIV_ZERO, site)
@@ -78,7 +79,7 @@ def floordiv_int(a, b, counters, site):
     return a // b
 
 
-@nb.njit(cache=True)
+@hot
 def mod(a, b, counters, site):
     if b == 0:
         warn(counters, DIV_ZERO, site)
@@ -86,7 +87,7 @@ def mod(a, b, counters, site):
     return a % b
 
 
-@nb.njit(cache=True)
+@hot
 def mod_int(a, b, counters, site):
     if b == 0:
         warn(counters, DIV_ZERO, site)
@@ -94,7 +95,7 @@ def mod_int(a, b, counters, site):
     return a % b
 
 
-@nb.njit(cache=True)
+@hot
 def power(a, b):
     """`a ** b` as IEEE pow, without Python's complex results and overflow errors."""
     if a != a or b != b:
@@ -110,7 +111,7 @@ def power(a, b):
 
 
 # ---------------------------------------------------------------- durations (int64 ns)
-@nb.njit(cache=True)
+@hot
 def whole_ns(v):
     """A float number of nanoseconds as a duration, truncated towards zero (0 for na or out of range)."""
     if v != v or abs(v) > 9.2e18:
@@ -118,13 +119,13 @@ def whole_ns(v):
     return np.int64(int(v))
 
 
-@nb.njit(cache=True)
+@hot
 def dur_scale(d, x):
     """A duration times a number."""
     return whole_ns(float(d) * x)
 
 
-@nb.njit(cache=True)
+@hot
 def dur_div(d, x, counters, site):
     """A duration divided by a number."""
     if x == 0:
@@ -133,7 +134,7 @@ def dur_div(d, x, counters, site):
     return whole_ns(float(d) / x)
 
 
-@nb.njit(cache=True)
+@hot
 def dur_ratio(a, b, counters, site):
     """duration / duration: a float."""
     if b == 0:
@@ -142,7 +143,7 @@ def dur_ratio(a, b, counters, site):
     return float(a) / float(b)
 
 
-@nb.njit(cache=True)
+@hot
 def dur_floordiv(a, b, counters, site):
     """duration // duration: an int (float64 here)."""
     if b == 0:
@@ -151,7 +152,7 @@ def dur_floordiv(a, b, counters, site):
     return float(a // b)
 
 
-@nb.njit(cache=True)
+@hot
 def dur_mod(a, b, counters, site):
     if b == 0:
         warn(counters, DIV_ZERO, site)
@@ -160,7 +161,7 @@ def dur_mod(a, b, counters, site):
 
 
 # ---------------------------------------------------------------- conversions
-@nb.njit(cache=True)
+@hot
 def int_of(x, counters, site):
     """A value read into an int: na and infinities become 0 (ints have no na)."""
     if x != x or x == INF or x == -INF:
@@ -169,78 +170,78 @@ def int_of(x, counters, site):
     return x
 
 
-@nb.njit(cache=True)
+@hot
 def trunc(x, counters, site):
     """`int(x)`: truncated towards zero; 0 for na."""
     return float(math.trunc(int_of(x, counters, site)))
 
 
-@nb.njit(cache=True)
+@hot
 def floor(x, counters, site):
     return float(math.floor(int_of(x, counters, site)))
 
 
-@nb.njit(cache=True)
+@hot
 def ceil(x, counters, site):
     return float(math.ceil(int_of(x, counters, site)))
 
 
-@nb.njit(cache=True)
+@hot
 def int_or_zero(x):
     """An int read from state that may not be written yet (NaN): 0. Not a warning: history before the data."""
     return x if x == x else 0.0
 
 
 # ---------------------------------------------------------------- pure stdlib math
-@nb.njit(cache=True)
+@hot
 def minimum(a, b):
     if a != a or b != b:
         return NAN
     return a if a <= b else b
 
 
-@nb.njit(cache=True)
+@hot
 def maximum(a, b):
     if a != a or b != b:
         return NAN
     return a if a >= b else b
 
 
-@nb.njit(cache=True)
+@hot
 def clamp(x, lo, hi):
     return minimum(maximum(x, lo), hi)
 
 
-@nb.njit(cache=True)
+@hot
 def sign(x):
     if x != x:
         return NAN
     return 1.0 if x > 0 else (-1.0 if x < 0 else 0.0)
 
 
-@nb.njit(cache=True)
+@hot
 def sqrt(x):
     return math.sqrt(x) if x >= 0 else NAN
 
 
-@nb.njit(cache=True)
+@hot
 def ln(x):
     return math.log(x) if x > 0 else NAN
 
 
-@nb.njit(cache=True)
+@hot
 def log10(x):
     return math.log10(x) if x > 0 else NAN
 
 
-@nb.njit(cache=True)
+@hot
 def exp(x):
     if x != x:
         return NAN
     return INF if x > EXP_MAX else math.exp(x)
 
 
-@nb.njit(cache=True)
+@hot
 def round_half_away(x, decimals):
     if x != x or abs(x) == INF:
         return x
@@ -249,20 +250,20 @@ def round_half_away(x, decimals):
     return -r if x < 0 else r
 
 
-@nb.njit(cache=True)
+@hot
 def round_to(x, increment):
     if increment == 0 or increment != increment:
         return x
     return round_half_away(x / increment, 0) * increment
 
 
-@nb.njit(cache=True)
+@hot
 def nz(x, replacement):
     return replacement if x != x else x
 
 
 # ---------------------------------------------------------------- state: rings and arrays
-@nb.njit(cache=True)
+@hot
 def ring_push(arr, ring_pos, r, base, size, v):
     p = ring_pos[r] + 1
     if p == size:
@@ -271,7 +272,7 @@ def ring_push(arr, ring_pos, r, base, size, v):
     arr[base + p] = v
 
 
-@nb.njit(cache=True)
+@hot
 def ring_get(arr, ring_pos, r, base, size, k, missing, counters, site):
     """The value `k` updates back, for a `k` computed at run time (its static bound is below `size`)."""
     j = int(k)
@@ -281,7 +282,7 @@ def ring_get(arr, ring_pos, r, base, size, k, missing, counters, site):
     return arr[base + (ring_pos[r] - j) % size]
 
 
-@nb.njit(cache=True)
+@hot
 def element(arr, base, size, k, missing, counters, site):
     """`buf[k]` of a var array."""
     j = int(k) if k == k else -1
@@ -291,7 +292,7 @@ def element(arr, base, size, k, missing, counters, site):
     return arr[base + j]
 
 
-@nb.njit(cache=True)
+@hot
 def set_element(arr, base, size, k, v, counters, site):
     j = int(k) if k == k else -1
     if j < 0 or j >= size:
@@ -300,13 +301,13 @@ def set_element(arr, base, size, k, v, counters, site):
     arr[base + j] = v
 
 
-@nb.njit(cache=True)
+@hot
 def fill(arr, base, size, v):
     for j in range(size):
         arr[base + j] = v
 
 
-@nb.njit(cache=True)
+@hot
 def copy_levels(arr, base, depth, levels, filled):
     """A book side's level values into the latest-data slots; levels past `filled` are na."""
     n = min(int(filled), depth, levels.shape[0])
@@ -314,7 +315,7 @@ def copy_levels(arr, base, depth, levels, filled):
         arr[base + j] = levels[j] if j < n else NAN
 
 
-@nb.njit(cache=True)
+@hot
 def level(arr, base, depth, k, counters, site):
     """A book level read with a level computed at run time; beyond the subscribed depth it is na."""
     j = int(k) if k == k else -1
@@ -324,7 +325,7 @@ def level(arr, base, depth, k, counters, site):
 
 
 # ---------------------------------------------------------------- intents and logs
-@nb.njit(cache=True)
+@hot
 def emit(out, k, counters, site, need, line, action=0, instrument=-1, side=0, qty=NAN, order_type=0, price=NAN,
          trigger=NAN, trail=NAN, trail_unit=0, tif=0, expire_after=0, flags=0, stop_loss=NAN, take_profit=NAN,
          tag=-1, oco=-1):
@@ -359,7 +360,7 @@ def emit(out, k, counters, site, need, line, action=0, instrument=-1, side=0, qt
     return k + 1
 
 
-@nb.njit(cache=True)
+@hot
 def log_row(logs, counters, template, site):
     """The row of a new log message (template id in column 0), or -1 when the buffer is full."""
     j = counters[LOG_COUNT]
@@ -376,7 +377,7 @@ NS_PER_SECOND = 1_000_000_000
 NS_PER_DAY = 86_400 * NS_PER_SECOND
 
 
-@nb.njit(cache=True)
+@hot
 def local_time(t, transitions, offsets):
     """`t` (UTC ns) shifted to local time by a zone's table: offsets[i] applies from transitions[i] on."""
     if transitions.shape[0] == 0:
@@ -387,7 +388,7 @@ def local_time(t, transitions, offsets):
     return t + offsets[i]
 
 
-@nb.njit(cache=True)
+@hot
 def civil(t):
     """(year, month, day) of a local ns timestamp (Howard Hinnant's days-to-civil algorithm)."""
     z = t // NS_PER_DAY + 719468
@@ -402,43 +403,43 @@ def civil(t):
     return (y + 1 if m <= 2 else y), m, d
 
 
-@nb.njit(cache=True)
+@hot
 def year(t):
     return float(civil(t)[0])
 
 
-@nb.njit(cache=True)
+@hot
 def month(t):
     return float(civil(t)[1])
 
 
-@nb.njit(cache=True)
+@hot
 def dayofmonth(t):
     return float(civil(t)[2])
 
 
-@nb.njit(cache=True)
+@hot
 def dayofweek(t):
     """0 = Monday; 1970-01-01 was a Thursday."""
     return float((t // NS_PER_DAY + 3) % 7)
 
 
-@nb.njit(cache=True)
+@hot
 def time_of_day(t):
     return t % NS_PER_DAY
 
 
-@nb.njit(cache=True)
+@hot
 def hour(t):
     return float(time_of_day(t) // (3600 * NS_PER_SECOND))
 
 
-@nb.njit(cache=True)
+@hot
 def minute(t):
     return float(time_of_day(t) // (60 * NS_PER_SECOND) % 60)
 
 
-@nb.njit(cache=True)
+@hot
 def second(t):
     return float(time_of_day(t) // NS_PER_SECOND % 60)
 

@@ -2,7 +2,8 @@
 
 import math
 
-import numba as nb
+
+from ...runtime.jit import hot
 
 from .moving_average import ema_reset, ema_size, ema_update
 from .volatility import atr_reset, atr_size, atr_update
@@ -12,18 +13,18 @@ NAN = float("nan")
 
 
 # donchian: [counted window of highs, counted window of lows] (window.py) -> (upper, middle, lower).
-@nb.njit(cache=True)
+@hot
 def donchian_size(length):
     return 2 * extreme_size(length)
 
 
-@nb.njit(cache=True)
+@hot
 def donchian_reset(st, o, length):
     extreme_reset(st, o, length)
     extreme_reset(st, o + extreme_size(length), length)
 
 
-@nb.njit(cache=True)
+@hot
 def donchian_update(st, o, high, low, length):
     upper = extreme_push(st, o, length, high, True)
     lower = extreme_push(st, o + extreme_size(length), length, low, False)
@@ -34,18 +35,18 @@ def donchian_update(st, o, high, low, length):
 # keltner: [ema block, atr block] -> (upper, middle, lower). The EMA (TA-Lib seeded) is ready after length - 1
 # updates, the ATR (TA-Lib: no true range on the first bar) after `length`. All three outputs stay na until both
 # are ready, so that the channel appears at once and the declared warm-up `length` holds for each output.
-@nb.njit(cache=True)
+@hot
 def keltner_size(length):
     return ema_size(length) + atr_size(length)
 
 
-@nb.njit(cache=True)
+@hot
 def keltner_reset(st, o, length):
     ema_reset(st, o, length)
     atr_reset(st, o + ema_size(length), length)
 
 
-@nb.njit(cache=True)
+@hot
 def keltner_update(st, o, high, low, close, length, mult):
     middle = ema_update(st, o, close, length)
     atr = atr_update(st, o + ema_size(length), high, low, close, length)

@@ -2,7 +2,8 @@
 
 import math
 
-import numba as nb
+
+from ...runtime.jit import hot
 
 from .ring import ring_count, ring_get, ring_push, ring_reset, ring_size
 
@@ -10,18 +11,18 @@ NAN = float("nan")
 
 
 # sma: [sum, ring(length)]
-@nb.njit(cache=True)
+@hot
 def sma_size(length):
     return 1 + ring_size(length)
 
 
-@nb.njit(cache=True)
+@hot
 def sma_reset(st, o, length):
     st[o] = 0.0
     ring_reset(st, o + 1, length)
 
 
-@nb.njit(cache=True)
+@hot
 def sma_update(st, o, x, length):
     old = ring_push(st, o + 1, length, x)
     st[o] += x if math.isnan(old) else x - old
@@ -29,19 +30,19 @@ def sma_update(st, o, x, length):
 
 
 # ema: [count, seed_sum, value]; seeded with the SMA of the first `length` values, as TA-Lib.
-@nb.njit(cache=True)
+@hot
 def ema_size(length):
     return 3
 
 
-@nb.njit(cache=True)
+@hot
 def ema_reset(st, o, length):
     st[o] = 0.0
     st[o + 1] = 0.0
     st[o + 2] = NAN
 
 
-@nb.njit(cache=True)
+@hot
 def _smoothed(st, o, x, length, alpha):
     count = st[o] + 1
     st[o] = count
@@ -55,7 +56,7 @@ def _smoothed(st, o, x, length, alpha):
     return st[o + 2]
 
 
-@nb.njit(cache=True)
+@hot
 def ema_update(st, o, x, length):
     return _smoothed(st, o, x, length, 2.0 / (length + 1))
 
@@ -65,26 +66,26 @@ rma_size = ema_size
 rma_reset = ema_reset
 
 
-@nb.njit(cache=True)
+@hot
 def rma_update(st, o, x, length):
     return _smoothed(st, o, x, length, 1.0 / length)
 
 
 # wma: [weighted_sum, plain_sum, ring(length)], updated in O(1):
 # new weighted = old weighted + length * x - old plain sum.
-@nb.njit(cache=True)
+@hot
 def wma_size(length):
     return 2 + ring_size(length)
 
 
-@nb.njit(cache=True)
+@hot
 def wma_reset(st, o, length):
     st[o] = 0.0
     st[o + 1] = 0.0
     ring_reset(st, o + 2, length)
 
 
-@nb.njit(cache=True)
+@hot
 def wma_update(st, o, x, length):
     r = o + 2
     count = ring_count(st, r)
@@ -102,18 +103,18 @@ def wma_update(st, o, x, length):
 
 
 # dema: two chained emas; tema: three.
-@nb.njit(cache=True)
+@hot
 def dema_size(length):
     return 2 * ema_size(length)
 
 
-@nb.njit(cache=True)
+@hot
 def dema_reset(st, o, length):
     ema_reset(st, o, length)
     ema_reset(st, o + 3, length)
 
 
-@nb.njit(cache=True)
+@hot
 def dema_update(st, o, x, length):
     e1 = ema_update(st, o, x, length)
     if math.isnan(e1):
@@ -122,18 +123,18 @@ def dema_update(st, o, x, length):
     return 2.0 * e1 - e2
 
 
-@nb.njit(cache=True)
+@hot
 def tema_size(length):
     return 3 * ema_size(length)
 
 
-@nb.njit(cache=True)
+@hot
 def tema_reset(st, o, length):
     for k in range(3):
         ema_reset(st, o + 3 * k, length)
 
 
-@nb.njit(cache=True)
+@hot
 def tema_update(st, o, x, length):
     e1 = ema_update(st, o, x, length)
     if math.isnan(e1):
@@ -148,18 +149,18 @@ def tema_update(st, o, x, length):
 # hma (Hull): [wma(length // 2), wma(length), wma(floor(sqrt(length)))] over 2 * wma(half) - wma(length).
 # Half and root are floored, and at least 1 (length 1 is then the identity, as TA-Lib's HMA). First value at
 # length + floor(sqrt(length)) - 2.
-@nb.njit(cache=True)
+@hot
 def _hma_periods(length):
     return max(length // 2, 1), max(int(math.sqrt(length)), 1)
 
 
-@nb.njit(cache=True)
+@hot
 def hma_size(length):
     half, root = _hma_periods(length)
     return wma_size(half) + wma_size(length) + wma_size(root)
 
 
-@nb.njit(cache=True)
+@hot
 def hma_reset(st, o, length):
     half, root = _hma_periods(length)
     wma_reset(st, o, half)
@@ -167,7 +168,7 @@ def hma_reset(st, o, length):
     wma_reset(st, o + wma_size(half) + wma_size(length), root)
 
 
-@nb.njit(cache=True)
+@hot
 def hma_update(st, o, x, length):
     half, root = _hma_periods(length)
     a = wma_update(st, o, x, half)
@@ -185,12 +186,12 @@ def hma_update(st, o, x, length):
 # were 0: the running sum would otherwise keep a rounding residue on a flat window and read er = 0 instead of 1.
 # Length 1 is the identity with no warm-up, as TA-Lib. (The TA-Lib 0.8.1 wheel's build fuses the last step into one
 # multiply-add, so its values can differ from these in the last bit.)
-@nb.njit(cache=True)
+@hot
 def kama_size(length, fast, slow):
     return 3 + ring_size(length + 1)
 
 
-@nb.njit(cache=True)
+@hot
 def kama_reset(st, o, length, fast, slow):
     st[o] = 0.0
     st[o + 1] = NAN
@@ -198,7 +199,7 @@ def kama_reset(st, o, length, fast, slow):
     ring_reset(st, o + 3, length + 1)
 
 
-@nb.njit(cache=True)
+@hot
 def kama_update(st, o, x, length, fast, slow):
     if length == 1:
         return x

@@ -2,7 +2,8 @@
 
 import math
 
-import numba as nb
+
+from ...runtime.jit import hot
 
 from .moving_average import ema_reset, ema_size, ema_update, sma_reset, sma_size, sma_update
 from .ring import RING_HEADER, ring_count, ring_get, ring_push, ring_reset, ring_size
@@ -13,12 +14,12 @@ NAN = float("nan")
 
 # rsi: [previous, count, gain_sum/avg, loss_sum/avg]; Wilder's averages seeded with the simple mean of the first
 # `length` changes, as TA-Lib; the first value comes with the `length`-th change.
-@nb.njit(cache=True)
+@hot
 def rsi_size(length):
     return 4
 
 
-@nb.njit(cache=True)
+@hot
 def rsi_reset(st, o, length):
     st[o] = NAN
     st[o + 1] = 0.0
@@ -26,7 +27,7 @@ def rsi_reset(st, o, length):
     st[o + 3] = 0.0
 
 
-@nb.njit(cache=True)
+@hot
 def rsi_update(st, o, x, length):
     prev = st[o]
     st[o] = x
@@ -52,17 +53,17 @@ def rsi_update(st, o, x, length):
 
 
 # mom and roc: the value `length` updates back, from a window of length + 1.
-@nb.njit(cache=True)
+@hot
 def mom_size(length):
     return ring_size(length + 1)
 
 
-@nb.njit(cache=True)
+@hot
 def mom_reset(st, o, length):
     ring_reset(st, o, length + 1)
 
 
-@nb.njit(cache=True)
+@hot
 def mom_update(st, o, x, length):
     ring_push(st, o, length + 1, x)
     if ring_count(st, o) <= length:
@@ -74,7 +75,7 @@ roc_size = mom_size
 roc_reset = mom_reset
 
 
-@nb.njit(cache=True)
+@hot
 def roc_update(st, o, x, length):
     ring_push(st, o, length + 1, x)
     if ring_count(st, o) <= length:
@@ -89,12 +90,12 @@ def roc_update(st, o, x, length):
 # slow - fast + 1 on. The signal EMA is seeded with the SMA of the first `signal` lines. All three outputs are na until
 # the signal exists (TA-Lib's lookback, slow + signal - 2), the line included. A `slow` shorter than `fast` is swapped,
 # as TA-Lib does.
-@nb.njit(cache=True)
+@hot
 def macd_size(fast, slow, signal):
     return 1 + ema_size(fast) + ema_size(slow) + ema_size(signal)
 
 
-@nb.njit(cache=True)
+@hot
 def _macd_blocks(o, fast, slow):
     """(fast, slow) in TA-Lib's order, and the offsets of the three EMA blocks."""
     if slow < fast:
@@ -104,7 +105,7 @@ def _macd_blocks(o, fast, slow):
     return fast, slow, f, s, s + ema_size(slow)
 
 
-@nb.njit(cache=True)
+@hot
 def macd_reset(st, o, fast, slow, signal):
     fast, slow, f, s, g = _macd_blocks(o, fast, slow)
     st[o] = 0.0
@@ -113,7 +114,7 @@ def macd_reset(st, o, fast, slow, signal):
     ema_reset(st, g, signal)
 
 
-@nb.njit(cache=True)
+@hot
 def macd_update(st, o, x, fast, slow, signal):
     fast, slow, f, s, g = _macd_blocks(o, fast, slow)
     count = st[o]
@@ -144,17 +145,17 @@ def macd_update(st, o, x, fast, slow, signal):
 TA_EPSILON = 1e-14  # TA-Lib's TA_EPSILON
 
 
-@nb.njit(cache=True)
+@hot
 def cci_size(length):
     return ring_size(length)
 
 
-@nb.njit(cache=True)
+@hot
 def cci_reset(st, o, length):
     ring_reset(st, o, length)
 
 
-@nb.njit(cache=True)
+@hot
 def cci_update(st, o, high, low, close, length):
     tp = (high + low + close) / 3
     ring_push(st, o, length, tp)
@@ -178,12 +179,12 @@ def cci_update(st, o, high, low, close, length):
 # TA-Lib STOCH(fastk_period=k, slowk_period=smooth, slowd_period=d, both SMA). Fast %K as TA-Lib writes it:
 # (close - lowest) / ((highest - lowest) / 100), and 0 on a flat window, flat meaning, as TA-Lib 0.8, a range within
 # 1e-14 of |highest| + |lowest| (scale-relative). Both outputs are na until %D exists (k + smooth + d - 3), as TA-Lib.
-@nb.njit(cache=True)
+@hot
 def stoch_size(k, smooth, d):
     return 2 * extreme_size(k) + sma_size(smooth) + sma_size(d)
 
 
-@nb.njit(cache=True)
+@hot
 def stoch_reset(st, o, k, smooth, d):
     e = extreme_size(k)
     extreme_reset(st, o, k)
@@ -192,18 +193,18 @@ def stoch_reset(st, o, k, smooth, d):
     sma_reset(st, o + 2 * e + sma_size(smooth), d)
 
 
-@nb.njit(cache=True)
+@hot
 def _flat(hi, lo):
     return abs(hi - lo) <= TA_EPSILON * (abs(hi) + abs(lo))
 
 
-@nb.njit(cache=True)
+@hot
 def _fast_k(hi, lo, close):
     diff = (hi - lo) / 100.0
     return 0.0 if _flat(hi, lo) or diff == 0.0 else (close - lo) / diff
 
 
-@nb.njit(cache=True)
+@hot
 def stoch_update(st, o, high, low, close, k, smooth, d):
     e = extreme_size(k)
     hi = extreme_push(st, o, k, high, True)
@@ -223,12 +224,12 @@ def stoch_update(st, o, high, low, close, k, smooth, d):
 # TA-Lib STOCHRSI(timeperiod=length, fastk_period=k, fastd_period=d, fastd_matype=SMA): a *fast* stochastic of the
 # RSI, i.e. `k` here is TA-Lib's fastk, the raw (unsmoothed) %K of rsi over `k` values, and `d` its `d`-length SMA.
 # Both are na until d exists (length + k + d - 2), as TA-Lib.
-@nb.njit(cache=True)
+@hot
 def stochrsi_size(length, k, d):
     return rsi_size(length) + 2 * extreme_size(k) + sma_size(d)
 
 
-@nb.njit(cache=True)
+@hot
 def stochrsi_reset(st, o, length, k, d):
     rsi_reset(st, o, length)
     a = o + rsi_size(length)
@@ -238,7 +239,7 @@ def stochrsi_reset(st, o, length, k, d):
     sma_reset(st, a + 2 * e, d)
 
 
-@nb.njit(cache=True)
+@hot
 def stochrsi_update(st, o, x, length, k, d):
     r = rsi_update(st, o, x, length)
     if math.isnan(r):
@@ -258,18 +259,18 @@ def stochrsi_update(st, o, x, length, k, d):
 
 # --- willr: [highest(length), lowest(length)] ------------------------------------------------------------------
 # TA-Lib WILLR: (highest - close) / ((highest - lowest) / -100), 0 on a flat window (flat as in stoch).
-@nb.njit(cache=True)
+@hot
 def willr_size(length):
     return 2 * extreme_size(length)
 
 
-@nb.njit(cache=True)
+@hot
 def willr_reset(st, o, length):
     extreme_reset(st, o, length)
     extreme_reset(st, o + extreme_size(length), length)
 
 
-@nb.njit(cache=True)
+@hot
 def willr_update(st, o, high, low, close, length):
     hi = extreme_push(st, o, length, high, True)
     lo = extreme_push(st, o + extreme_size(length), length, low, False)

@@ -1,16 +1,17 @@
 """A fixed-size window of the last values, laid out in a state block: [count, head, v0 .. v(n-1)]."""
 
-import numba as nb
+
+from ...runtime.jit import hot
 
 RING_HEADER = 2
 
 
-@nb.njit(cache=True)
+@hot
 def ring_size(n):
     return RING_HEADER + n
 
 
-@nb.njit(cache=True)
+@hot
 def ring_reset(st, o, n):
     st[o] = 0.0
     st[o + 1] = 0.0
@@ -18,7 +19,7 @@ def ring_reset(st, o, n):
         st[o + RING_HEADER + i] = 0.0
 
 
-@nb.njit(cache=True)
+@hot
 def ring_push(st, o, n, x):
     """Append `x`; returns the value that fell out of the window (NaN while the window is filling)."""
     head = int(st[o + 1])
@@ -32,12 +33,12 @@ def ring_push(st, o, n, x):
     return old
 
 
-@nb.njit(cache=True)
+@hot
 def ring_count(st, o):
     return int(st[o])
 
 
-@nb.njit(cache=True)
+@hot
 def ring_get(st, o, n, ago):
     """The value `ago` updates back (0 = the newest); the caller keeps ago < count."""
     head = int(st[o + 1])

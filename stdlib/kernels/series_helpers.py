@@ -10,14 +10,15 @@ Bool inputs (`cond`) may come as bool or as float64 1.0/0.0; an na (NaN) conditi
 
 import math
 
-import numba as nb
+
+from ...runtime.jit import hot
 
 from .ring import ring_count, ring_get, ring_push, ring_reset, ring_size
 
 NAN = float("nan")
 
 
-@nb.njit(cache=True)
+@hot
 def _truthy(c):
     # `c == c` is false for NaN only, so an na condition is false; works for bool and float alike (a bare
     # `if c:` would take NaN as true).
@@ -25,18 +26,18 @@ def _truthy(c):
 
 
 # crossover / crossunder: [previous a, previous b]
-@nb.njit(cache=True)
+@hot
 def crossover_size():
     return 2
 
 
-@nb.njit(cache=True)
+@hot
 def crossover_reset(st, o):
     st[o] = NAN
     st[o + 1] = NAN
 
 
-@nb.njit(cache=True)
+@hot
 def crossover_update(st, o, a, b):
     pa, pb = st[o], st[o + 1]
     st[o], st[o + 1] = a, b
@@ -48,7 +49,7 @@ crossunder_size = crossover_size
 crossunder_reset = crossover_reset
 
 
-@nb.njit(cache=True)
+@hot
 def crossunder_update(st, o, a, b):
     pa, pb = st[o], st[o + 1]
     st[o], st[o + 1] = a, b
@@ -56,34 +57,34 @@ def crossunder_update(st, o, a, b):
 
 
 # change: ring(length) of the last `length` values; the value pushed out is source[length].
-@nb.njit(cache=True)
+@hot
 def change_size(length):
     return ring_size(length)
 
 
-@nb.njit(cache=True)
+@hot
 def change_reset(st, o, length):
     ring_reset(st, o, length)
 
 
-@nb.njit(cache=True)
+@hot
 def change_update(st, o, x, length):
     old = ring_push(st, o, length, x)  # NaN while the ring fills: na for the first `length` updates
     return x - old  # na in either gives na
 
 
 # cum: [sum]. na values are skipped, so the sum before any value is 0 (the empty sum), not na: warm-up 0.
-@nb.njit(cache=True)
+@hot
 def cum_size():
     return 1
 
 
-@nb.njit(cache=True)
+@hot
 def cum_reset(st, o):
     st[o] = 0.0
 
 
-@nb.njit(cache=True)
+@hot
 def cum_update(st, o, x):
     if not math.isnan(x):
         st[o] += x
@@ -94,18 +95,18 @@ def cum_update(st, o, x):
 # strictly. True when run >= length: x > x[1] > ... > x[length]. An na (now or before) breaks the run, so after an
 # na it takes `length` further updates with real rises to be true again. Note: Pine's ta.rising compares x only with
 # each of x[1..length] (x > max of them); this follows the NTS doc, a rise on each update.
-@nb.njit(cache=True)
+@hot
 def rising_size(length):
     return 2
 
 
-@nb.njit(cache=True)
+@hot
 def rising_reset(st, o, length):
     st[o] = NAN
     st[o + 1] = 0.0
 
 
-@nb.njit(cache=True)
+@hot
 def rising_update(st, o, x, length):
     prev = st[o]
     st[o] = x
@@ -117,7 +118,7 @@ falling_size = rising_size
 falling_reset = rising_reset
 
 
-@nb.njit(cache=True)
+@hot
 def falling_update(st, o, x, length):
     prev = st[o]
     st[o] = x
@@ -126,17 +127,17 @@ def falling_update(st, o, x, length):
 
 
 # barssince: [updates since cond was last true, -1 while never]
-@nb.njit(cache=True)
+@hot
 def barssince_size():
     return 1
 
 
-@nb.njit(cache=True)
+@hot
 def barssince_reset(st, o):
     st[o] = -1.0
 
 
-@nb.njit(cache=True)
+@hot
 def barssince_update(st, o, cond):
     if _truthy(cond):
         st[o] = 0.0
@@ -148,17 +149,17 @@ def barssince_update(st, o, cond):
 # valuewhen: ring(occurrence + 1) of the source's values on the updates where cond was true. The current update
 # counts (occurrence 0 on a true update is the current source), as Pine's ta.valuewhen. An na source on a true
 # update is remembered as na.
-@nb.njit(cache=True)
+@hot
 def valuewhen_size(occurrence):
     return ring_size(occurrence + 1)
 
 
-@nb.njit(cache=True)
+@hot
 def valuewhen_reset(st, o, occurrence):
     ring_reset(st, o, occurrence + 1)
 
 
-@nb.njit(cache=True)
+@hot
 def valuewhen_update(st, o, cond, source, occurrence):
     n = occurrence + 1
     if _truthy(cond):

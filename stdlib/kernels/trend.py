@@ -6,7 +6,8 @@ bars kernel is called the same way.
 
 import math
 
-import numba as nb
+
+from ...runtime.jit import hot
 
 from .ring import ring_count, ring_get, ring_push, ring_reset, ring_size
 from .volatility import atr_reset, atr_size, atr_update
@@ -16,17 +17,17 @@ NAN = float("nan")
 
 
 # highest / lowest: a counted window (window.py); na until `length` values are in (TA-Lib MAX / MIN).
-@nb.njit(cache=True)
+@hot
 def highest_size(length):
     return extreme_size(length)
 
 
-@nb.njit(cache=True)
+@hot
 def highest_reset(st, o, length):
     extreme_reset(st, o, length)
 
 
-@nb.njit(cache=True)
+@hot
 def highest_update(st, o, x, length):
     return extreme_push(st, o, length, x, True)
 
@@ -35,7 +36,7 @@ lowest_size = highest_size
 lowest_reset = highest_reset
 
 
-@nb.njit(cache=True)
+@hot
 def lowest_update(st, o, x, length):
     return extreme_push(st, o, length, x, False)
 
@@ -49,19 +50,19 @@ def lowest_update(st, o, x, length):
 # As TA-Lib LINEARREG / LINEARREG_SLOPE: x runs forward in time, slope = (n Sxy - Sx Sy) / (n Sxx - Sx^2), and the
 # value is the line at the newest point. With x = n - 1 - ago: n Sxy - Sx Sy = Sx Sy - n S_ago_y.
 # Length 1 (TA-Lib refuses it): the line through one point is flat, so slope 0 and value = the point.
-@nb.njit(cache=True)
+@hot
 def linreg_size(length):
     return 2 + ring_size(length)
 
 
-@nb.njit(cache=True)
+@hot
 def linreg_reset(st, o, length):
     st[o] = 0.0
     st[o + 1] = 0.0
     ring_reset(st, o + 2, length)
 
 
-@nb.njit(cache=True)
+@hot
 def _linreg_fit(st, o, x, length):
     """Push `x`; returns (slope, mean of y), or NaNs during warm-up."""
     r = o + 2
@@ -95,7 +96,7 @@ def _linreg_fit(st, o, x, length):
     return slope, sy / n
 
 
-@nb.njit(cache=True)
+@hot
 def linreg_update(st, o, x, length):
     slope, mean = _linreg_fit(st, o, x, length)
     # The line passes through (mean x, mean y) = ((n - 1) / 2, mean); the newest point is at x = n - 1.
@@ -106,7 +107,7 @@ linreg_slope_size = linreg_size
 linreg_slope_reset = linreg_reset
 
 
-@nb.njit(cache=True)
+@hot
 def linreg_slope_update(st, o, x, length):
     slope, _ = _linreg_fit(st, o, x, length)
     return slope
@@ -123,19 +124,19 @@ def linreg_slope_update(st, o, x, length):
 # the DI of instruments quoted in tiny units and of long flat stretches (where the smoothed TR decays
 # geometrically).
 # Length 1 is Wilder's formula with no smoothing (TA-Lib's own length-1 +DI / -DI leave out the factor 100).
-@nb.njit(cache=True)
+@hot
 def dmi_size(length):
     return 8
 
 
-@nb.njit(cache=True)
+@hot
 def dmi_reset(st, o, length):
     st[o] = 0.0
     for i in range(1, 8):
         st[o + i] = NAN if i <= 3 else 0.0
 
 
-@nb.njit(cache=True)
+@hot
 def dmi_update(st, o, high, low, close, length):
     count = int(st[o])
     st[o] = count + 1
@@ -183,7 +184,7 @@ adx_size = dmi_size
 adx_reset = dmi_reset
 
 
-@nb.njit(cache=True)
+@hot
 def adx_update(st, o, high, low, close, length):
     return dmi_update(st, o, high, low, close, length)[2]
 
@@ -192,19 +193,19 @@ def adx_update(st, o, high, low, close, length):
 # [count, deque of highs(length + 1), deque of lows(length + 1)]. The window is the last length + 1 bars;
 # up = 100 / length * (length - bars since the highest high), down likewise from the lowest low, the most recent
 # extreme winning ties. Warm-up `length`.
-@nb.njit(cache=True)
+@hot
 def aroon_size(length):
     return 1 + 2 * window_size(length + 1)
 
 
-@nb.njit(cache=True)
+@hot
 def aroon_reset(st, o, length):
     st[o] = 0.0
     window_reset(st, o + 1, length + 1)
     window_reset(st, o + 1 + window_size(length + 1), length + 1)
 
 
-@nb.njit(cache=True)
+@hot
 def aroon_update(st, o, high, low, close, length):
     seq = st[o]
     st[o] = seq + 1
@@ -224,19 +225,19 @@ def aroon_update(st, o, high, low, close, length):
 # low (long) or high (short) and the extreme at bar 1's high or low. The value returned at a bar is the SAR for that
 # bar (the stop in force during it); then the SAR for the next bar is computed, never inside this bar's or the
 # previous bar's range.
-@nb.njit(cache=True)
+@hot
 def psar_size():
     return 7
 
 
-@nb.njit(cache=True)
+@hot
 def psar_reset(st, o):
     st[o] = 0.0
     for i in range(1, 7):
         st[o + i] = NAN
 
 
-@nb.njit(cache=True)
+@hot
 def psar_update(st, o, high, low, close, start, step, cap):
     count = st[o]
     st[o] = count + 1
@@ -306,19 +307,19 @@ def psar_update(st, o, high, low, close, start, step, cap):
 # TradingView tells the previous trend by comparing the previous line with the previous upper band, which reads an
 # up trend as down when the two bands are equal (flat prices, mult * atr under half an ulp of the price); we keep
 # the direction instead: a flat market is no reversal. The two agree everywhere else.
-@nb.njit(cache=True)
+@hot
 def supertrend_size(length):
     return 4 + atr_size(length)
 
 
-@nb.njit(cache=True)
+@hot
 def supertrend_reset(st, o, length):
     for i in range(4):
         st[o + i] = NAN
     atr_reset(st, o + 4, length)
 
 
-@nb.njit(cache=True)
+@hot
 def supertrend_update(st, o, high, low, close, length, mult):
     atr = atr_update(st, o + 4, high, low, close, length)
     prev_close = st[o]

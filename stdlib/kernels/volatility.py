@@ -2,7 +2,8 @@
 
 import math
 
-import numba as nb
+
+from ...runtime.jit import hot
 
 from .moving_average import rma_reset, rma_size, rma_update, sma_reset, sma_size, sma_update
 from .ring import RING_HEADER, ring_count, ring_push, ring_reset, ring_size
@@ -12,17 +13,17 @@ VARIANCE_FLOOR = 1e-8
 
 
 # true_range: [previous close]
-@nb.njit(cache=True)
+@hot
 def true_range_size():
     return 1
 
 
-@nb.njit(cache=True)
+@hot
 def true_range_reset(st, o):
     st[o] = NAN
 
 
-@nb.njit(cache=True)
+@hot
 def true_range_update(st, o, high, low, close):
     prev = st[o]
     st[o] = close
@@ -32,18 +33,18 @@ def true_range_update(st, o, high, low, close):
 
 
 # atr: [true_range block, rma block]; TA-Lib seeds with the mean of the first `length` true ranges.
-@nb.njit(cache=True)
+@hot
 def atr_size(length):
     return true_range_size() + rma_size(length)
 
 
-@nb.njit(cache=True)
+@hot
 def atr_reset(st, o, length):
     true_range_reset(st, o)
     rma_reset(st, o + 1, length)
 
 
-@nb.njit(cache=True)
+@hot
 def atr_update(st, o, high, low, close, length):
     tr = true_range_update(st, o, high, low, close)
     if math.isnan(tr):
@@ -55,7 +56,7 @@ natr_size = atr_size
 natr_reset = atr_reset
 
 
-@nb.njit(cache=True)
+@hot
 def natr_update(st, o, high, low, close, length):
     return 100.0 * atr_update(st, o, high, low, close, length) / close
 
@@ -64,19 +65,19 @@ def natr_update(st, o, high, low, close, length):
 # mean, not on raw sums of squares (whose E[x^2] - E[x]^2 cancels catastrophically on flat prices), and the two
 # moments are recomputed exactly from the window each time the ring wraps: O(1) amortised, drift bounded by one
 # window. This agrees with the exact two-pass variance (and with TA-Lib) to about 1e-12.
-@nb.njit(cache=True)
+@hot
 def variance_size(length):
     return 2 + ring_size(length)
 
 
-@nb.njit(cache=True)
+@hot
 def variance_reset(st, o, length):
     st[o] = 0.0
     st[o + 1] = 0.0
     ring_reset(st, o + 2, length)
 
 
-@nb.njit(cache=True)
+@hot
 def variance_update(st, o, x, length):
     r = o + 2
     old = ring_push(st, r, length, x)
@@ -109,7 +110,7 @@ stddev_size = variance_size
 stddev_reset = variance_reset
 
 
-@nb.njit(cache=True)
+@hot
 def stddev_update(st, o, x, length):
     v = variance_update(st, o, x, length)
     if math.isnan(v):
@@ -119,18 +120,18 @@ def stddev_update(st, o, x, length):
 
 
 # bbands: [sma block, variance block] -> (upper, middle, lower)
-@nb.njit(cache=True)
+@hot
 def bbands_size(length):
     return sma_size(length) + variance_size(length)
 
 
-@nb.njit(cache=True)
+@hot
 def bbands_reset(st, o, length):
     sma_reset(st, o, length)
     variance_reset(st, o + sma_size(length), length)
 
 
-@nb.njit(cache=True)
+@hot
 def bbands_update(st, o, x, length, mult):
     middle = sma_update(st, o, x, length)
     sd = stddev_update(st, o + sma_size(length), x, length)

@@ -5,7 +5,8 @@ A `bars` argument arrives as its inputs high, low, close, volume, in that order 
 
 import math
 
-import numba as nb
+
+from ...runtime.jit import hot
 
 from .ring import ring_count, ring_push, ring_reset, ring_size
 
@@ -15,18 +16,18 @@ TA_EPSILON = 1e-14  # TA-Lib's zero band (TA_IS_ZERO, TA_IS_ZERO_SCALED)
 
 # obv: [previous close, obv]. As TA-Lib OBV(close, volume): the first bar's value is its volume, then volume is added
 # on an up close, subtracted on a down close, and nothing on an unchanged close.
-@nb.njit(cache=True)
+@hot
 def obv_size():
     return 2
 
 
-@nb.njit(cache=True)
+@hot
 def obv_reset(st, o):
     st[o] = NAN
     st[o + 1] = 0.0
 
 
-@nb.njit(cache=True)
+@hot
 def obv_update(st, o, high, low, close, volume):
     prev = st[o]
     st[o] = close
@@ -44,12 +45,12 @@ def obv_update(st, o, high, low, close, volume):
 # rose, negative when it fell, and as nothing when the change is within TA-Lib's scaled zero band; the sums are kept
 # by subtract-then-add as TA-Lib does, reset to exact zeros after `length` bars without flow, and the ratio is
 # clamped to 0..100 (0 for an empty window). The first value comes with the `length`-th change.
-@nb.njit(cache=True)
+@hot
 def mfi_size(length):
     return 4 + 2 * ring_size(length)
 
 
-@nb.njit(cache=True)
+@hot
 def mfi_reset(st, o, length):
     st[o] = NAN
     st[o + 1] = 0.0
@@ -59,7 +60,7 @@ def mfi_reset(st, o, length):
     ring_reset(st, o + 4 + ring_size(length), length)
 
 
-@nb.njit(cache=True)
+@hot
 def mfi_update(st, o, high, low, close, volume, length):
     tp = (high + low + close) / 3.0
     prev = st[o]
@@ -99,19 +100,19 @@ def mfi_update(st, o, high, low, close, volume, length):
 # session, session k being the times in [k * session, (k + 1) * session) ns since the epoch (UTC; a strategy
 # `timezone` is applied by shifting `time` before the call). `time` is the bar's time in ns (int64 keeps it exact; a
 # float is floored to an int first). tp = (high + low + close) / 3. na while the session has seen no volume.
-@nb.njit(cache=True)
+@hot
 def vwap_size(session):
     return 3
 
 
-@nb.njit(cache=True)
+@hot
 def vwap_reset(st, o, session):
     st[o] = NAN
     st[o + 1] = 0.0
     st[o + 2] = 0.0
 
 
-@nb.njit(cache=True)
+@hot
 def vwap_update(st, o, high, low, close, volume, time, session):
     k = float(int(time) // int(session))  # floor division: a time before the epoch still falls in its own session
     if k != st[o]:

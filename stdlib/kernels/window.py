@@ -3,7 +3,8 @@ highest, lowest, donchian, stoch, stochrsi, willr and aroon."""
 
 import math
 
-import numba as nb
+
+from ...runtime.jit import hot
 
 NAN = float("nan")
 
@@ -14,18 +15,18 @@ NAN = float("nan")
 # AROON counts from the most recent extreme). Each value is pushed and popped at most once. An na (NaN) dominates
 # everything, so the extreme is na while an na is in the window, and right again once it leaves (a NaN that
 # nothing could pop would otherwise shield older values from newer, larger ones, and give a wrong extreme).
-@nb.njit(cache=True)
+@hot
 def window_size(cap):
     return 2 + 2 * cap
 
 
-@nb.njit(cache=True)
+@hot
 def window_reset(st, o, cap):
     for i in range(window_size(cap)):
         st[o + i] = 0.0
 
 
-@nb.njit(cache=True)
+@hot
 def window_push(st, o, cap, x, seq, is_max):
     """Push `x`, numbered `seq` (one more than the last push), into a window of the last `cap` pushes; returns the
     window's extreme and its sequence number."""
@@ -52,23 +53,23 @@ def window_push(st, o, cap, x, seq, is_max):
 
 
 # A counted window: [count, window(n)]; its extreme is na until `n` values are in (TA-Lib MAX / MIN).
-@nb.njit(cache=True)
+@hot
 def extreme_size(n):
     return 1 + window_size(n)
 
 
-@nb.njit(cache=True)
+@hot
 def extreme_reset(st, o, n):
     st[o] = 0.0
     window_reset(st, o + 1, n)
 
 
-@nb.njit(cache=True)
+@hot
 def extreme_count(st, o):
     return st[o]
 
 
-@nb.njit(cache=True)
+@hot
 def extreme_push(st, o, n, x, is_max):
     """Push `x`; returns the highest (is_max) or lowest of the last `n` values, na before `n` values."""
     seq = st[o]
