@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import platform
 from dataclasses import dataclass
 
@@ -10,6 +9,7 @@ import numba
 
 from .. import __version__
 from . import ir
+from .artifact import compiler_id, source_hash
 from .codegen import generate
 from .frontend import CheckResult
 from .layout import build_layout
@@ -22,14 +22,6 @@ class Compiled:
     program: ir.Program
     source: str  # the generated module
     manifest: Manifest
-
-
-def source_hash(texts: dict[str, str]) -> str:
-    """One hash over the strategy and every library it imports (path -> text)."""
-    h = hashlib.sha256()
-    for path in sorted(texts):
-        h.update(path.encode() + b"\0" + texts[path].encode() + b"\0")
-    return h.hexdigest()
 
 
 def texts_of(result: CheckResult) -> dict[str, str]:
@@ -45,7 +37,7 @@ def compile_checked(result: CheckResult) -> Compiled:
     manifest = Manifest(
         strategy=lowered.program.strategy, source_path=result.path, source_sha256=source_hash(texts_of(result)),
         source_files=sorted(result.sources),
-        compiler_version=__version__, numba_version=numba.__version__, python_version=platform.python_version(),
+        compiler_version=compiler_id(), numba_version=numba.__version__, python_version=platform.python_version(),
         params=facts.params, instruments=facts.instruments, streams=facts.streams, series=facts.series,
         field_lookback=facts.field_lookback, handlers=facts.handlers, records=list(facts.records),
         entry_points=lowered.program.entry_points, layout=layout, intent_capacity=layout.intent_capacity,

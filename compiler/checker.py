@@ -21,11 +21,12 @@ from dataclasses import dataclass, field
 from ..dsl import ast
 from ..dsl.build import duration_nanos
 from ..dsl.diagnostics import Diagnostics, did_you_mean
+from ..runtime.events import ORDER_REASONS
 from ..stdlib import CONTEXT_VALUES, REGISTRY, FunctionSig
 from .declarations import EVENT_NAMES, DeclarationCollector, ast_type, name_span, show_value, type_of_value
 from .facts import (HandlerFact, IndicatorCallFact, InstrumentFact, ParamFact, SeriesFact, StaticFacts, StreamFact,
                     VarFact)
-from .fields import BOOK_LEVEL_FIELDS, DATA_FIELDS, EVENT_FIELDS, ORDER_REASONS
+from .fields import BOOK_LEVEL_FIELDS, DATA_FIELDS, EVENT_FIELDS
 from .static_eval import Duration, Interval, NotStatic, const_value, value_range
 from .symbols import Stream, Symbols
 from .types import (BOOL, DURATION, ERROR, FLOAT, INSTRUMENT, INT, SCALARS, STREAM, STRING, VOID, Type,

@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 
 from . import ir
-from .layout import STATE_ARRAYS
+from .manifest import STATE_ARRAYS
 
 HEADER = '''"""{strategy}: compiled by ntc {version} from {path}.
 

@@ -3,7 +3,6 @@ here, and the editor completes from the same tables."""
 
 from __future__ import annotations
 
-from ..runtime.events import ORDER_REASONS  # noqa: F401 - the reasons `order.reason` compares with
 from .types import BOOL, FLOAT, INSTRUMENT, INT, STRING, TIMESTAMP, Type
 
 DATA_FIELDS: dict[str, dict[str, Type]] = {

@@ -27,59 +27,21 @@ from __future__ import annotations
 
 import math
 
-from pydantic import BaseModel
-
 from ..dsl import ast
 from ..runtime.events import MBO_LEVELS
 from ..runtime.ops import N_COUNTERS
 from ..stdlib import REGISTRY
 from ..stdlib.kernels.registry import kernel_for
 from .frontend import CheckResult
+from .manifest import LOG_ROWS, STATE_ARRAYS, IndicatorBlock, Slot, StateLayout  # noqa: F401 - re-exported
 from .static_eval import Interval, NotStatic, value_range
 
 EXACT_IN_FLOAT = {"float", "int", "bool", "string"}
-STATE_ARRAYS = ("params", "vars", "vars_i64", "series", "series_i64", "ring_pos", "data", "data_i64", "calls",
-                "records", "ind", "counters", "logs")
-LOG_ROWS = 64
 STREAM_FLOAT_FIELDS = {"bars": ("open", "high", "low", "close", "volume"),
                        "quotes": ("bid", "ask", "bid_size", "ask_size", "mid", "spread"),
                        "trades": ("price", "size", "aggressor"),
                        "book": ("levels",)}
 BOOK_ARRAYS = ("bid_price", "bid_size", "bid_orders", "ask_price", "ask_size", "ask_orders")
-
-
-class Slot(BaseModel):
-    name: str
-    array: str  # which state array
-    offset: int
-    size: int = 1
-
-
-class IndicatorBlock(BaseModel):
-    function: str
-    kernel_module: str
-    line: int
-    col: int
-    offset: int
-    size: int
-    static_args: dict[str, float | int | bool | str] = {}
-
-
-class StateLayout(BaseModel):
-    params: list[Slot] = []
-    vars: list[Slot] = []
-    series: list[Slot] = []  # series and data-field histories; `name` is the series or `stream.field`
-    rings: dict[str, int] = {}  # ring name -> index of its position in `ring_pos`
-    data: list[Slot] = []  # `stream.field` latest values, `stream.time` and `stream.count` in data_i64
-    calls: list[Slot] = []  # one per indicator block, same order; size = number of outputs
-    records: list[Slot] = []
-    indicators: list[IndicatorBlock] = []
-    log_parts: int = 0
-    sizes: dict[str, int] = {}  # array name -> length
-    intent_capacity: int = 1
-
-    def slot(self, table: str, name: str) -> Slot:
-        return next(s for s in getattr(self, table) if s.name == name)
 
 
 class LayoutError(Exception):

@@ -10,9 +10,45 @@ from __future__ import annotations
 from pydantic import BaseModel
 
 from .facts import HandlerFact, InstrumentFact, ParamFact, SeriesFact, StreamFact
-from .layout import StateLayout
 
 FORMAT = 1
+STATE_ARRAYS = ("params", "vars", "vars_i64", "series", "series_i64", "ring_pos", "data", "data_i64", "calls",
+                "records", "ind", "counters", "logs")
+LOG_ROWS = 64  # log messages one handler call can leave for the runtime to format
+
+
+class Slot(BaseModel):
+    name: str
+    array: str  # which state array
+    offset: int
+    size: int = 1
+
+
+class IndicatorBlock(BaseModel):
+    function: str
+    kernel_module: str
+    line: int
+    col: int
+    offset: int
+    size: int
+    static_args: dict[str, float | int | bool | str] = {}
+
+
+class StateLayout(BaseModel):
+    params: list[Slot] = []
+    vars: list[Slot] = []
+    series: list[Slot] = []  # series and data-field histories; `name` is the series or `stream.field`
+    rings: dict[str, int] = {}  # ring name -> index of its position in `ring_pos`
+    data: list[Slot] = []  # `stream.field` latest values, `stream.time` and `stream.count` in data_i64
+    calls: list[Slot] = []  # one per indicator block, same order; size = number of outputs
+    records: list[Slot] = []
+    indicators: list[IndicatorBlock] = []
+    log_parts: int = 0
+    sizes: dict[str, int] = {}  # array name -> length
+    intent_capacity: int = 1
+
+    def slot(self, table: str, name: str) -> Slot:
+        return next(s for s in getattr(self, table) if s.name == name)
 
 
 class Manifest(BaseModel):

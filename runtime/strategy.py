@@ -22,10 +22,9 @@ from pathlib import Path
 
 import numpy as np
 
-from ..compiler.artifact import MANIFEST_FILE, MODULE_FILE, default_dir, is_current, read_manifest, write_artifact
-from ..compiler.backend import source_hash
-from ..compiler.layout import STATE_ARRAYS
-from ..compiler.manifest import Manifest
+from ..compiler.artifact import (MANIFEST_FILE, MODULE_FILE, default_dir, is_current, read_manifest, source_hash,
+                                 write_artifact)
+from ..compiler.manifest import STATE_ARRAYS, Manifest
 from ..compiler.params import param_vector
 from ..dsl.source import decode_source
 from . import ops

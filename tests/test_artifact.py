@@ -14,7 +14,7 @@ import pytest
 from click.testing import CliRunner
 
 import nts
-from nts.compiler.artifact import CompileError, read_manifest, write_artifact
+from nts.compiler.artifact import CompileError, compiler_id, read_manifest, write_artifact
 from nts.compiler.cli import main
 from nts.runtime.strategy import ArtifactError
 
@@ -52,7 +52,7 @@ def test_the_artifact_holds_module_manifest_and_numba_cache(artifact):
     assert (out / "strategy.py").exists() and (out / "manifest.json").exists()
     assert list((out / "__pycache__").glob("strategy.*.nbi")), "no Numba cache was written"
     assert manifest.strategy == "EmaCross" and len(manifest.source_sha256) == 64
-    assert manifest.compiler_version == nts.__version__
+    assert manifest.compiler_version.startswith(nts.__version__ + "+")  # and a hash of the compiler's sources
     assert [p.name for p in manifest.params] == ["fast", "slow", "allow_short", "risk"]
     assert (manifest.params[0].lo, manifest.params[0].hi) == (2, 100)
     assert [i.symbol for i in manifest.instruments] == ["SPY.ARCA"]
@@ -93,7 +93,7 @@ def test_another_compiler_version_compiles_again(artifact, tmp_path):
     manifest = read_manifest(copy)
     manifest.compiler_version = "0.0.1"
     (copy / "manifest.json").write_text(manifest.model_dump_json())
-    assert nts.load(copy).manifest.compiler_version == nts.__version__
+    assert nts.load(copy).manifest.compiler_version == compiler_id()
     manifest.source_files = [str(tmp_path / "gone.nts")]
     (copy / "manifest.json").write_text(manifest.model_dump_json())
     with pytest.raises(ArtifactError, match="is gone"):
