@@ -202,15 +202,16 @@ class Lowering(ExpressionLowering):
                                           "f")))
             else:
                 body.append(ir.Assign(ir.Load("data", lit(slot.offset), "f"), ir.EventField(name, "f")))
+        for st_ in body[first_copy:]:
+            st_.copy = True
         pushes = [name for name in self.layout.rings if name.startswith(key + ".") and name not in self.s.series
                   and name.split(".")[0] not in self.s.series]
         for name in pushes:
             fname = name[len(key) + 1:]
             value = ir.EventField("ts_event", "t") if fname == "time" else self._latest(key, fname)
-            body.append(self._push(name, value))
+            body.append(self._push(name, value))  # reads the copy: keeps it
         for st_ in body[first_copy:]:
-            st_.loc = decl  # the copies come from the `data` declaration
-            st_.copy = True
+            st_.loc = decl  # the copies and pushes come from the `data` declaration
         nodes = [n for n in order if key in self._clock(n)]
         if nodes:
             body.append(ir.Comment(f"series and indicators clocked by {key}"))
@@ -281,7 +282,8 @@ class Lowering(ExpressionLowering):
         ctx = Ctx(where="function")
         for p in fn.params:
             ctx.locals[p.name] = KIND[p.type]
-        params = [_local(p.name) for p in fn.params] + ["counters"]
+        # Functions are pure: besides their arguments they read only params (consts are inlined).
+        params = [_local(p.name) for p in fn.params] + ["params", "counters"]
         self._declare_locals(fn.body, ctx)
         ctx.returns = KIND[fn.returns]
         body = self.block(fn.body, ctx)

@@ -351,7 +351,8 @@ class ExpressionLowering:
             bound = dict(zip([p.name for p in fn.params], e.args))
             bound.update({k.name: k.value for k in e.kwargs})
             args = [self._as_kind(self.expr(bound[p.name], ctx), KIND[p.type]) for p in fn.params]
-            return ir.Call(f"fn_{name}", args + [ir.Local("counters", "a")], KIND[fn.returns])
+            return ir.Call(f"fn_{name}", args + [ir.Local("params", "a"), ir.Local("counters", "a")],
+                           KIND[fn.returns])
         sig = REGISTRY[name]
         if sig.stateful:
             idx = self._call_of(e)

@@ -39,6 +39,7 @@ on bar btc:
     record d = d
     record e = e
     record close2 = btc.close[2]
+    record low1 = btc.low[1]
 """, tmp_path)
     r = run(s, {"step:btc.bars": bars([1, 2, 3, 4])})
     same(r.series("a"), [2, 4, 6, 8])
@@ -48,6 +49,7 @@ on bar btc:
     same(r.series("d"), [0, 1, 3, 6])
     same(r.series("e"), [1, 3, 6, 10])
     same(r.series("close2"), [NA, NA, 1, 2])
+    same(r.series("low1"), [NA, 0, 1, 2])        # a field read only through its history is still stored
 
 
 def test_clocks_higher_timeframe_and_multi_stream_series(tmp_path):
@@ -146,6 +148,9 @@ def addmul(a: float, b: float) -> float:
         return a * b
     return a + b
 
+def over_budget(x: float) -> bool:
+    return x * N > start_budget
+
 on start:
     record budget0 = budget
     record buf2 = buf[2]
@@ -164,6 +169,7 @@ on bar btc:
     record total = total
     record f = addmul(count + 2, 3)
     record tern = 10 if count > 1 else 20
+    record over = over_budget(count * 10)
     if count == 1:
         seen = 1.0
     record seen = seen
@@ -179,6 +185,7 @@ on bar btc:
     same(r.series("total", "step:btc.bars"), [5, 5, 5])
     same(r.series("f", "step:btc.bars"), [3 + 3, 4 * 3, 5 * 3])  # 3 > 3 is false: the sum
     same(r.series("tern", "step:btc.bars"), [20, 10, 10])
+    same(r.series("over", "step:btc.bars"), [0, 1, 1])  # functions read params: 30 > 50, 60 > 50, 90 > 50
     same(r.series("seen", "step:btc.bars"), [1, NA, NA])  # locals are reset at each call
     same(r.series("gap", "step:btc.bars"), [-1, 1, 1])
     # buf[(count + 2) % 3] is the slot written one bar ago (1.5 before anything was written there)
