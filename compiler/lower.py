@@ -23,6 +23,7 @@ from ..runtime import intents as I
 from ..stdlib import REGISTRY
 from ..stdlib.kernels.registry import kernel_for
 from . import ir
+from .optimize import drop_unread_stores, forward_stores
 from .frontend import CheckResult
 from .layout import BOOK_ARRAYS, StateLayout
 from .lower_expr import KIND, NAN, Ctx, ExpressionLowering, LoweringError, _ident, _local, lit, loc_of
@@ -71,7 +72,10 @@ class Lowering(ExpressionLowering):
             entry[f"step:{st.key}"] = functions[-1].name
         for key, name in handlers.items():
             entry[":".join(str(k) for k in key)] = name
-        _drop_unread_copies(functions)
+        for f in functions:
+            if f.kind != "user":
+                forward_stores(f)
+        drop_unread_stores(functions)
         program = ir.Program(strategy=self.facts.strategy or "strategy", functions=functions, globals=self.globals,
                              kernels=self.kernels, entry_points=entry)
         return Lowered(program, self.strings, self.oco, self.sites, self.templates)
@@ -593,45 +597,6 @@ _EVENT_OF_DATA = {"bars": "bar", "quotes": "quote", "trades": "trade", "book": "
 
 def _function_locals(ctx: Ctx) -> dict[str, str]:
     return {**{_local(k): v for k, v in ctx.locals.items()}, **ctx.temps}
-
-
-def _drop_unread_copies(functions: list[ir.Function]) -> None:
-    """A step stores only the latest fields something reads: a bar's open, high, low and volume cost a store per
-    event each, and most strategies read only the close."""
-    reads: set[tuple[str, int]] = set()
-
-    def visit(e):
-        if isinstance(e, ir.Load):
-            if isinstance(e.index, ir.Lit):
-                reads.add((e.array, e.index.value))
-            visit(e.index)
-        elif isinstance(e, (ir.Op, ir.Call)):
-            for a in e.args:
-                visit(a)
-
-    def walk(body):
-        for st in body:
-            if getattr(st, "copy", False):
-                continue
-            for e in (getattr(st, name, None) for name in ("value", "cond", "lo", "hi")):
-                if e is not None:
-                    visit(e)
-            if isinstance(st, ir.Emit):
-                for e in st.fields.values():
-                    visit(e)
-            if isinstance(st, ir.LogMsg):
-                for e in st.values:
-                    visit(e)
-            if isinstance(st, ir.Assign) and isinstance(st.target, ir.Load):
-                visit(st.target.index)
-            for name in ("then", "orelse", "body"):
-                walk(getattr(st, name, None) or [])
-    for f in functions:
-        walk(f.body)
-    for f in functions:
-        if f.kind == "step":
-            f.body = [st for st in f.body if not (getattr(st, "copy", False) and isinstance(st, ir.Assign)
-                                                   and (st.target.array, st.target.index.value) not in reads)]
 
 
 def _children(node):

@@ -173,17 +173,18 @@ def int_of(x, counters, site):
 @hot
 def trunc(x, counters, site):
     """`int(x)`: truncated towards zero; 0 for na."""
-    return float(math.trunc(int_of(x, counters, site)))
+    return np.trunc(int_of(x, counters, site))
 
 
 @hot
 def floor(x, counters, site):
-    return float(math.floor(int_of(x, counters, site)))
+    # np.floor stays a float: math.floor would go through an int64, which overflows past 2**63.
+    return np.floor(int_of(x, counters, site))
 
 
 @hot
 def ceil(x, counters, site):
-    return float(math.ceil(int_of(x, counters, site)))
+    return np.ceil(int_of(x, counters, site))
 
 
 @hot

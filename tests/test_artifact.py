@@ -115,7 +115,7 @@ def test_emit_py_and_ir_print_what_the_strategy_became():
     py = runner.invoke(main, ["compile", str(EXAMPLE), "--emit", "py"])
     assert py.exit_code == 0
     assert "@hot(inline=\"always\")\ndef step_spy_bars(ev, i, state, ctx, out):" in py.output
-    assert "ema_update(ind, 0, data[3], int(params[0]))  # ema_cross.nts:13" in py.output
+    assert "kept_calls_0 = ema_update(ind, 0, kept_data_3, int(params[0]))  # ema_cross.nts:13" in py.output
     compile(py.output, "generated.py", "exec")  # it is valid Python
     ir_text = runner.invoke(main, ["compile", str(EXAMPLE), "--emit", "ir"]).output
     assert "handler on_bar_spy_bars(ev, i, state, ctx, out)" in ir_text and "entry step:spy.bars" in ir_text
