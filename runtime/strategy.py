@@ -51,6 +51,11 @@ class Warning_:
         return f"{self.where}: warning: {self.kind} ({self.count} time{'s' * (self.count != 1)})"
 
 
+_LINE = 64
+_INT_ARRAYS = ("vars_i64", "series_i64", "ring_pos", "data_i64", "counters")
+_ZERO_ARRAYS = _INT_ARRAYS + ("vars", "ind", "logs")
+
+
 class CompiledStrategy:
     def __init__(self, directory: Path, manifest: Manifest, module):
         self.directory = directory
@@ -101,21 +106,28 @@ class CompiledStrategy:
 
     # ---------------------------------------------------------------- state
     def new_state(self, params: dict | None = None, run_init: bool = True) -> tuple:
-        """Fresh state arrays for one run with these param values (the defaults where not given)."""
+        """Fresh state arrays for one run with these param values (the defaults where not given).
+
+        The arrays are views into one buffer, each starting on a cache line. Allocated one by one, two of them can
+        land a multiple of 4 KiB apart, and then the CPU takes a store into one for a store into the other when it
+        forwards stores to loads: the same strategy ran 60% slower in some processes than in others."""
         sizes = self.manifest.layout.sizes
+        shapes = {name: (sizes.get(name, 0), self.manifest.log_columns) if name == "logs" else (sizes.get(name, 0),)
+                  for name in STATE_ARRAYS}
+        offsets, total = {}, 0
+        for name in STATE_ARRAYS:
+            offsets[name] = total
+            total += -(-8 * int(np.prod(shapes[name])) // _LINE) * _LINE
+        buffer = np.empty(total + _LINE, np.uint8)
+        start = -buffer.ctypes.data % _LINE
         arrays = {}
         for name in STATE_ARRAYS:
-            n = sizes.get(name, 0)
-            if name == "params":
-                arrays[name] = param_vector(self.manifest.params, self.manifest.layout, params)
-            elif name == "logs":
-                arrays[name] = np.zeros((n, self.manifest.log_columns))
-            elif name in ("vars_i64", "series_i64", "ring_pos", "data_i64", "counters"):
-                arrays[name] = np.zeros(n, np.int64)
-            elif name in ("vars", "ind"):
-                arrays[name] = np.zeros(n)
-            else:
-                arrays[name] = np.full(n, np.nan)
+            dtype = np.int64 if name in _INT_ARRAYS else np.float64
+            n = int(np.prod(shapes[name]))
+            view = buffer[start + offsets[name]:start + offsets[name] + 8 * n].view(dtype).reshape(shapes[name])
+            view[...] = np.nan if name not in _ZERO_ARRAYS else 0
+            arrays[name] = view
+        arrays["params"][:] = param_vector(self.manifest.params, self.manifest.layout, params)
         state = tuple(arrays[name] for name in STATE_ARRAYS)
         if run_init:
             self.entry("init")(state)

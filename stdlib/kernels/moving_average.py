@@ -29,46 +29,52 @@ def sma_update(st, o, x, length):
     return st[o] / length if ring_count(st, o + 1) >= length else NAN
 
 
-# ema: [count, seed_sum, value]; seeded with the SMA of the first `length` values, as TA-Lib.
+# ema: [count, seed_sum, value, alpha, length]; seeded with the SMA of the first `length` values, as TA-Lib. The
+# smoothing factor and the length as a float are worked out once, at reset: a division or int-to-float conversions
+# on every update would cost more than the rest of it.
 @hot
 def ema_size(length):
-    return 3
+    return 5
+
+
+@hot
+def _smoothed_reset(st, o, alpha, length):
+    st[o] = 0.0
+    st[o + 1] = 0.0
+    st[o + 2] = NAN
+    st[o + 3] = alpha
+    st[o + 4] = length
 
 
 @hot
 def ema_reset(st, o, length):
-    st[o] = 0.0
-    st[o + 1] = 0.0
-    st[o + 2] = NAN
-
-
-@hot
-def _smoothed(st, o, x, length, alpha):
-    count = st[o] + 1
-    st[o] = count
-    if count < length:
-        st[o + 1] += x
-        return NAN
-    if count == length:
-        st[o + 2] = (st[o + 1] + x) / length
-    else:
-        st[o + 2] += alpha * (x - st[o + 2])
-    return st[o + 2]
+    _smoothed_reset(st, o, 2.0 / (length + 1), length)
 
 
 @hot
 def ema_update(st, o, x, length):
-    return _smoothed(st, o, x, length, 2.0 / (length + 1))
+    count = st[o]
+    if count >= st[o + 4]:  # warmed up: the count stays where it is
+        value = st[o + 2] + st[o + 3] * (x - st[o + 2])
+        st[o + 2] = value
+        return value
+    count += 1
+    st[o] = count
+    if count < st[o + 4]:
+        st[o + 1] += x
+        return NAN
+    st[o + 2] = (st[o + 1] + x) / st[o + 4]
+    return st[o + 2]
 
 
-# rma (Wilder): same block as ema, alpha = 1 / length.
+# rma (Wilder): the ema's block and update, alpha = 1 / length.
 rma_size = ema_size
-rma_reset = ema_reset
+rma_update = ema_update
 
 
 @hot
-def rma_update(st, o, x, length):
-    return _smoothed(st, o, x, length, 1.0 / length)
+def rma_reset(st, o, length):
+    _smoothed_reset(st, o, 1.0 / length, length)
 
 
 # wma: [weighted_sum, plain_sum, ring(length)], updated in O(1):
@@ -111,7 +117,7 @@ def dema_size(length):
 @hot
 def dema_reset(st, o, length):
     ema_reset(st, o, length)
-    ema_reset(st, o + 3, length)
+    ema_reset(st, o + ema_size(length), length)
 
 
 @hot
@@ -119,7 +125,7 @@ def dema_update(st, o, x, length):
     e1 = ema_update(st, o, x, length)
     if math.isnan(e1):
         return NAN
-    e2 = ema_update(st, o + 3, e1, length)
+    e2 = ema_update(st, o + ema_size(length), e1, length)
     return 2.0 * e1 - e2
 
 
@@ -131,7 +137,7 @@ def tema_size(length):
 @hot
 def tema_reset(st, o, length):
     for k in range(3):
-        ema_reset(st, o + 3 * k, length)
+        ema_reset(st, o + k * ema_size(length), length)
 
 
 @hot
@@ -139,10 +145,10 @@ def tema_update(st, o, x, length):
     e1 = ema_update(st, o, x, length)
     if math.isnan(e1):
         return NAN
-    e2 = ema_update(st, o + 3, e1, length)
+    e2 = ema_update(st, o + ema_size(length), e1, length)
     if math.isnan(e2):
         return NAN
-    e3 = ema_update(st, o + 6, e2, length)
+    e3 = ema_update(st, o + 2 * ema_size(length), e2, length)
     return 3.0 * e1 - 3.0 * e2 + e3
 
 
