@@ -266,35 +266,27 @@ def _count_assigned(body: list, names: dict) -> None:
             _count_assigned(block, names)
 
 
-def _collect_loads(e, reads: set) -> None:
+def _nodes(e):
+    """`e` and every expression inside it."""
+    yield e
     if isinstance(e, ir.Load):
-        if isinstance(e.index, ir.Lit):
-            reads.add((e.array, e.index.value))
-        _collect_loads(e.index, reads)
+        yield from _nodes(e.index)
     elif isinstance(e, (ir.Op, ir.Call)):
         for a in e.args:
-            _collect_loads(a, reads)
+            yield from _nodes(a)
     elif isinstance(e, ir.EventField) and e.sub is not None:
-        _collect_loads(e.sub, reads)
+        yield from _nodes(e.sub)
+
+
+def _collect_loads(e, reads: set) -> None:
+    reads.update((n.array, n.index.value) for n in _nodes(e) if isinstance(n, ir.Load) and isinstance(n.index, ir.Lit))
 
 
 def _count_locals(e, uses: dict) -> None:
-    if isinstance(e, ir.Local):
-        uses[e.name] = uses.get(e.name, 0) + 1
-    elif isinstance(e, ir.Load):
-        _count_locals(e.index, uses)
-    elif isinstance(e, (ir.Op, ir.Call)):
-        for a in e.args:
-            _count_locals(a, uses)
-    elif isinstance(e, ir.EventField) and e.sub is not None:
-        _count_locals(e.sub, uses)
+    for n in _nodes(e):
+        if isinstance(n, ir.Local):
+            uses[n.name] = uses.get(n.name, 0) + 1
 
 
 def _has_call(e) -> bool:
-    if isinstance(e, ir.Call):
-        return True
-    if isinstance(e, ir.Op):
-        return any(_has_call(a) for a in e.args)
-    if isinstance(e, ir.Load):
-        return _has_call(e.index)
-    return False
+    return any(isinstance(n, ir.Call) for n in _nodes(e))
