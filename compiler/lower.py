@@ -351,7 +351,10 @@ class Lowering(ExpressionLowering):
         for a in sig.args:
             if a.role == "bars":
                 key = self.stream_of[id(bound[a.name])]
-                args += [("input", self._latest(key, f)) for f in bars_fields]
+                # Times reach kernels as wall-clock times of the strategy's zone: vwap's sessions start at its
+                # midnight.
+                args += [("input", self.in_zone(self._latest(key, f), self.timezone) if f == "time"
+                          else self._latest(key, f)) for f in bars_fields]
             elif a.role == "series":
                 value = self._store_value(self.expr(bound[a.name], ctx))
                 args.append(("input", value))

@@ -403,14 +403,17 @@ class ExpressionLowering:
         zone = self.timezone
         if "tz" in bound:
             zone = const_value(bound["tz"], self.lookup_const) or zone
-        if zone not in ("UTC", "Etc/UTC"):
-            ident = _ident(zone)
-            transitions, offsets = zone_table(zone)
-            self.globals[f"TZ_{ident}_AT"] = transitions
-            self.globals[f"TZ_{ident}_OFFSET"] = offsets
-            t = ir.Call("ops.local_time", [t, ir.Local(f"TZ_{ident}_AT", "a"), ir.Local(f"TZ_{ident}_OFFSET", "a")],
-                        "t")
-        return ir.Call(f"ops.{name}", [t], "t" if name == "time_of_day" else "f")
+        return ir.Call(f"ops.{name}", [self.in_zone(t, zone)], "t" if name == "time_of_day" else "f")
+
+    def in_zone(self, t: ir.Expr, zone: str) -> ir.Expr:
+        """`t` (UTC ns) as the wall-clock time of `zone`, in ns."""
+        if zone in ("UTC", "Etc/UTC"):
+            return t
+        ident = _ident(zone)
+        transitions, offsets = zone_table(zone)
+        self.globals[f"TZ_{ident}_AT"] = transitions
+        self.globals[f"TZ_{ident}_OFFSET"] = offsets
+        return ir.Call("ops.local_time", [t, ir.Local(f"TZ_{ident}_AT", "a"), ir.Local(f"TZ_{ident}_OFFSET", "a")], "t")
 
     def _book_level(self, e: ast.Call, func: ast.Attr, ctx: Ctx) -> ir.Expr:
         key = self.stream_of[id(func)]

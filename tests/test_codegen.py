@@ -420,3 +420,14 @@ on bar btc:
     with pytest.raises(IndexError) as failure:
         handler(bars([1.0]), 0, tuple(state), s.context(), s.intent_buffer())
     assert s.where(failure.value, "step:btc.bars").endswith(".nts:8:5")  # `record x = x`
+
+
+@pytest.mark.parametrize("zone, second", [("UTC", 20.0), ("America/New_York", 15.0)])
+def test_vwap_sessions_start_at_midnight_in_the_strategy_time_zone(tmp_path, zone, second):
+    s = compile_text(f'strategy T\ntimezone "{zone}"\ninstrument btc = "BTCUSD.COINBASE"\ndata btc bars 1m\n'
+                     "on bar btc:\n    record v = vwap(btc)\n", tmp_path)
+    ev = bars([10.0, 20.0])  # typical price = close; equal volumes
+    # 23:00 and 01:00 UTC: either side of midnight in UTC, both on the evening of Jan 2 in New York.
+    ev["ts_event"] = [int(datetime(2024, 1, 2, 23, tzinfo=timezone.utc).timestamp()) * 10**9,
+                      int(datetime(2024, 1, 3, 1, tzinfo=timezone.utc).timestamp()) * 10**9]
+    same(run(s, {"step:btc.bars": ev}).series("v"), [10.0, second])
