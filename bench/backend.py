@@ -43,15 +43,20 @@ RATIO_TARGET = 0.5
 
 
 # ==================================================================== child processes
-def child_compile(path: str, directory: str) -> dict:
+def _imports():
+    """Imports numba and nts, then what nts.compile and nts.load import lazily (counted in their time); returns
+    nts, nts.runtime.strategy and the two import times."""
     t0 = time.perf_counter()
     import numba  # noqa: F401
     import nts
     t_imports = time.perf_counter() - t0
-
     t1 = time.perf_counter()
-    import nts.runtime.strategy as rs  # what nts.compile imports lazily; counted in its time
-    t_lazy = time.perf_counter() - t1
+    import nts.runtime.strategy as rs
+    return nts, rs, t_imports, time.perf_counter() - t1
+
+
+def child_compile(path: str, directory: str) -> dict:
+    nts, rs, t_imports, t_lazy = _imports()
     phases = {}
     _time_calls(rs, "write_artifact", phases)
     _time_calls(rs, "load", phases)
@@ -66,13 +71,7 @@ def child_compile(path: str, directory: str) -> dict:
 
 def child_load(directory: str) -> dict:
     t0 = time.perf_counter()
-    import numba  # noqa: F401
-    import nts
-    t_imports = time.perf_counter() - t0
-
-    t1 = time.perf_counter()
-    import nts.runtime.strategy as rs  # what nts.load imports lazily; counted in its time
-    t_lazy = time.perf_counter() - t1
+    nts, rs, t_imports, t_lazy = _imports()
     phases = {}
     _time_calls(rs, "read_manifest", phases)
     _time_calls(rs, "_import", phases)

@@ -23,10 +23,10 @@ from ..runtime import intents as I
 from ..stdlib import REGISTRY
 from ..stdlib.kernels.registry import kernel_for
 from . import ir
-from .optimize import drop_unread_stores, forward_stores
 from .frontend import CheckResult
 from .layout import BOOK_ARRAYS, StateLayout
 from .lower_expr import KIND, NAN, Ctx, ExpressionLowering, LoweringError, _ident, _local, lit, loc_of
+from .optimize import drop_unread_stores, forward_stores
 
 ORDER_TYPE = {"limit": I.TYPE_LIMIT, "stop": I.TYPE_STOP, "stop_limit": I.TYPE_STOP_LIMIT,
               "market_if_touched": I.TYPE_MARKET_IF_TOUCHED, "limit_if_touched": I.TYPE_LIMIT_IF_TOUCHED,
