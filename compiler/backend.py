@@ -38,6 +38,7 @@ def compile_checked(result: CheckResult) -> Compiled:
         strategy=lowered.program.strategy, source_path=result.path, source_sha256=source_hash(texts_of(result)),
         source_files=sorted(result.sources),
         compiler_version=compiler_id(), numba_version=numba.__version__, python_version=platform.python_version(),
+        timezone=facts.timezone,
         params=facts.params, instruments=facts.instruments, streams=facts.streams, series=facts.series,
         field_lookback=facts.field_lookback, handlers=facts.handlers, records=list(facts.records),
         entry_points=lowered.program.entry_points, layout=layout, intent_capacity=layout.intent_capacity,

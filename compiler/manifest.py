@@ -60,6 +60,7 @@ class Manifest(BaseModel):
     compiler_version: str
     numba_version: str
     python_version: str
+    timezone: str = "UTC"  # the strategy's `timezone`: where `day` orders end and calendar helpers read
     params: list[ParamFact]
     instruments: list[InstrumentFact]
     streams: list[StreamFact]

@@ -44,6 +44,13 @@ ORDER_CANCELED = 3
 ORDER_EXPIRED = 4
 ORDER_EVENT_KINDS = {"accepted": ORDER_ACCEPTED, "rejected": ORDER_REJECTED, "denied": ORDER_DENIED,
                      "canceled": ORDER_CANCELED, "expired": ORDER_EXPIRED}
+# The rest of an order's life, in the run's order event log (a strategy reacts to these through `on fill`).
+ORDER_SUBMITTED = 5
+ORDER_TRIGGERED = 6
+ORDER_PARTIALLY_FILLED = 7
+ORDER_FILLED = 8
+ORDER_EVENT_NAMES = ("accepted", "rejected", "denied", "canceled", "expired", "submitted", "triggered",
+                     "partially_filled", "filled")
 
 ORDER_DTYPE = np.dtype(_HEAD + [("kind", np.int8), ("side", np.int8), ("qty", np.float64), ("filled_qty", np.float64),
                                 ("price", np.float64), ("tag", np.int32), ("reason", np.int16), ("seq", np.int64)])
@@ -57,6 +64,8 @@ ORDER_REASONS = (
     "halted", "reducing_only", "max_daily_loss", "max_drawdown", "insufficient_margin", "min_qty", "min_notional",
     "tick_size", "lot_size", "post_only_would_cross", "reduce_only_would_increase", "venue",
 )
+NO_REASON = -1
+REASON = {name: code for code, name in enumerate(ORDER_REASONS)}
 
 
 def dtype_of(data: str, depth: int | None = None, mbo: bool = False) -> np.dtype:

@@ -1,0 +1,218 @@
+"""`nts.backtest`: one strategy over historical events, the whole loop compiled (runtime/driver.py).
+
+    result = nts.backtest("examples/ema_cross.nts", {"spy": bars}, params={"fast": 10}, cash=100_000)
+    result.fills, result.orders, result.positions, result.equity    # pandas DataFrames
+    result.stats                                                    # dict of statistics
+
+`data` maps each of the strategy's streams to its events: by stream key (`spy.bars`), by alias (`hourly`) or by
+instrument name (`spy`, when it has one stream), each a numpy record array of the stream's dtype
+(runtime/events.py). A bar stream without data is resampled from a finer bar stream of the same instrument.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from . import engine_state as es
+from .driver import load_driver, matching_streams
+from .events import FILL_DTYPE, ORDER_EVENT_KINDS, TIMER_DTYPE
+from .instruments import Instrument, default_instrument, spec_rows
+from .ops import zone_table
+from .resample import resample_bars
+
+
+class BacktestError(RuntimeError):
+    """A run that cannot start (missing data, a bad setting) or that the engine stopped."""
+
+
+@dataclass
+class Venue:
+    """How the simulated venue fills: the fill model, the latency model and the accounting rules."""
+
+    fill_on_close: bool = False     # orders placed on a bar fill at its close instead of the next bar's open
+    touch_probability: float = 1.0  # chance that a limit fills when the price only touches it
+    slippage_ticks: float = 0.0     # adverse ticks on taker fills
+    submit_latency: float = 0.0     # seconds from the strategy to the venue
+    ack_latency: float = 0.0        # seconds from the venue back to the strategy (fills and order events)
+    cancel_latency: float = 0.0     # seconds for a cancel to take effect
+    latency_jitter: float = 0.0     # mean of an exponential delay added to each latency, seconds
+    round_to_grid: bool = True      # round prices to the tick and quantities to the lot (else reject them)
+    l1_sizes: bool = True           # fills on quotes and trades take at most the size shown
+    seed: int = 0
+
+
+@dataclass
+class Risk:
+    """The risk engine's limits (0: none). Per-instrument position limits are `Instrument.max_position`."""
+
+    max_order_qty: float = 0.0
+    max_order_notional: float = 0.0
+    max_open_orders: int = 0
+    max_submit_rate: float = 0.0   # orders per second
+    price_band: float = 0.0        # fraction of the mark
+    max_daily_loss: float = 0.0    # currency
+    max_drawdown: float = 0.0      # fraction of peak equity
+    trading_state: str = "active"  # active, reducing or halted
+
+    def array(self) -> np.ndarray:
+        out = np.zeros(es.LIMIT_COLS)
+        out[es.L_MAX_ORDER_QTY], out[es.L_MAX_ORDER_NOTIONAL] = self.max_order_qty, self.max_order_notional
+        out[es.L_MAX_OPEN_ORDERS], out[es.L_MAX_SUBMIT_RATE] = self.max_open_orders, self.max_submit_rate
+        out[es.L_PRICE_BAND], out[es.L_MAX_DAILY_LOSS] = self.price_band, self.max_daily_loss
+        out[es.L_MAX_DRAWDOWN] = self.max_drawdown
+        return out
+
+
+@dataclass
+class RawResult:
+    """The run's logs as numpy arrays (the DataFrames in runtime/result.py are built from these)."""
+
+    fills: np.ndarray
+    events: np.ndarray
+    orders: np.ndarray
+    equity_ts: np.ndarray
+    equity: np.ndarray
+    records: np.ndarray
+    log_ts: np.ndarray
+    log_rows: np.ndarray
+    final_ctx: np.ndarray
+    timings: dict = field(default_factory=dict)
+
+
+def _stream_data(strategy, data: dict) -> list[np.ndarray]:
+    """Each declared stream's events, from `data` keyed by stream key, alias or instrument."""
+    streams = strategy.manifest.streams
+    by_instrument = {}
+    for s in streams:
+        by_instrument.setdefault(s.instrument, []).append(s)
+    found: list[np.ndarray | None] = []
+    for s in streams:
+        names = [s.key] + ([s.alias] if s.alias else [])
+        if len(by_instrument[s.instrument]) == 1 or (s.data == "bars" and s is _finest_bars(by_instrument[s.instrument])):
+            names.append(s.instrument)
+        got = next((data[n] for n in names if n in data), None)
+        found.append(None if got is None else np.ascontiguousarray(got))
+    for i, s in enumerate(streams):
+        if found[i] is not None:
+            continue
+        source = _finest_bars(by_instrument[s.instrument])
+        j = streams.index(source) if source is not None else -1
+        if s.data == "bars" and j >= 0 and found[j] is not None and (source.timeframe_ns or 0) < (s.timeframe_ns or 0):
+            found[i] = resample_bars(found[j], source.timeframe_ns, s.timeframe_ns)
+            continue
+        raise BacktestError(f"no data for stream `{s.alias or s.key}` ({s.data} of {s.instrument}); give it as "
+                            f"data[{s.key!r}]")
+    for s, events in zip(streams, found):
+        want = strategy.event_dtype("step:" + s.key)
+        if events.dtype != want:
+            raise BacktestError(f"data for `{s.alias or s.key}` has dtype {events.dtype}, expected {want}")
+    return found
+
+
+def _finest_bars(streams):
+    bars = [s for s in streams if s.data == "bars"]
+    return min(bars, key=lambda s: s.timeframe_ns or 0) if bars else None
+
+
+def run_engine(strategy, data: dict, params: dict | None = None, cash: float = 100_000.0,
+               instruments: dict[str, Instrument] | None = None, venue: Venue | None = None,
+               risk: Risk | None = None, start: int | None = None, end: int | None = None,
+               progress=None, chunk: int = 1 << 16) -> RawResult:
+    """Runs the compiled loop over `data` and returns its raw logs. `start`/`end` (ns) cut the data."""
+    venue = venue or Venue()
+    risk = risk or Risk()
+    m = strategy.manifest
+    t0 = time.perf_counter()
+    streams = _stream_data(strategy, data)
+    if start is not None or end is not None:
+        lo = -(2**63) if start is None else start
+        hi = 2**63 - 1 if end is None else end
+        streams = [s[(s["ts_event"] >= lo) & (s["ts_event"] <= hi)] for s in streams]
+    given = instruments or {}
+    specs = [given.get(i.name) or given.get(i.symbol) or default_instrument(i.symbol) for i in m.instruments]
+    modes = np.full(len(specs), es.MODE_BARS, np.float64)
+    for s, is_matching in zip(m.streams, matching_streams(m)):
+        if is_matching and s.data != "bars":
+            k = [i.name for i in m.instruments].index(s.instrument)
+            modes[k] = es.MODE_TRADES if s.data == "trades" else es.MODE_QUOTES
+    cfg = np.zeros(es.CFG_COLS)
+    cfg[es.C_FILL_ON_CLOSE] = float(venue.fill_on_close)
+    cfg[es.C_TOUCH_PROB] = venue.touch_probability
+    cfg[es.C_SLIPPAGE_TICKS] = venue.slippage_ticks
+    cfg[es.C_SUBMIT_NS] = round(venue.submit_latency * 1e9)
+    cfg[es.C_ACK_NS] = round(venue.ack_latency * 1e9)
+    cfg[es.C_CANCEL_NS] = round(venue.cancel_latency * 1e9)
+    cfg[es.C_JITTER_NS] = venue.latency_jitter * 1e9
+    cfg[es.C_ROUND] = float(venue.round_to_grid)
+    cfg[es.C_L1_SIZE] = float(venue.l1_sizes)
+    handled = 0
+    for name in m.entry_points:
+        if name == "on:fill":
+            handled |= 1 << es.FILL_BIT
+        elif name.startswith("on:order:"):
+            handled |= 1 << ORDER_EVENT_KINDS[name.split(":")[2]]
+    cfg[es.C_HANDLED] = handled
+    if risk.trading_state not in es.TRADING_STATES:
+        raise BacktestError(f"trading_state must be one of {', '.join(es.TRADING_STATES)}")
+    eng = es.new_engine(spec_rows(specs), modes, cfg, risk.array(), zone_table(m.timezone), venue.seed,
+                        m.log_columns, len(m.records), es.TRADING_STATES.index(risk.trading_state), chunk=chunk)
+    state = strategy.new_state(params)
+    ctx = strategy.context(equity=cash, cash=cash)
+    eng[es.E_ACCT][es.A_START_EQUITY] = cash
+    eng[es.E_ACCT][es.A_PEAK] = cash
+    out = strategy.intent_buffer()
+    driver = load_driver(strategy)
+    t_load = time.perf_counter()
+
+    first = min((int(s["ts_event"][0]) for s in streams if len(s)), default=0)
+    t_end = max((int(s["ts_event"][-1]) for s in streams if len(s)), default=0)
+    timers = np.array([[(first // iv + 1) * iv, iv] for iv in
+                       sorted(int(n.split(":")[2]) for n in m.entry_points if n.startswith("on:timer:"))],
+                      np.int64).reshape(-1, 2)
+    tev = np.zeros(1, TIMER_DTYPE)
+    cur = np.zeros(len(streams), np.int64)
+    total = sum(len(s) for s in streams)
+    parts = {name: [] for name in ("fills", "events", "orders", "equity_ts", "equity", "records", "log_ts", "logs")}
+
+    def drain():
+        iv = eng[es.E_IV]
+        for name, e, count in (("fills", es.E_FILLS, es.I_N_FILLS), ("events", es.E_EVENTS, es.I_N_EVENTS),
+                               ("orders", es.E_ROWS, es.I_N_ROWS), ("equity_ts", es.E_EQ_TS, es.I_N_EQ),
+                               ("equity", es.E_EQ, es.I_N_EQ), ("records", es.E_RECORDS, es.I_N_EQ),
+                               ("log_ts", es.E_LOG_TS, es.I_N_LOG), ("logs", es.E_LOGS, es.I_N_LOG)):
+            parts[name].append(eng[e][:iv[count]].copy())
+        for count in (es.I_N_FILLS, es.I_N_EVENTS, es.I_N_ROWS, es.I_N_EQ, es.I_N_LOG):
+            iv[count] = 0
+
+    tev[0]["ts_event"] = tev[0]["ts_recv"] = first
+    driver.start(tev, state, ctx, out, eng)
+    limit = 1 << 22 if progress is None else 1 << 18
+    while True:
+        status = int(driver.run(*streams, cur, t_end, timers, tev, state, ctx, out, eng, limit))
+        if status in (es.STATUS_CHUNK, es.STATUS_RUNNING):
+            drain()
+            if progress is not None:
+                progress(int(cur.sum()), total)
+            continue
+        if status != es.STATUS_DONE:
+            raise BacktestError(f"the run stopped: {es.STATUS_MESSAGES[status]}")
+        break
+    tev[0]["ts_event"] = tev[0]["ts_recv"] = t_end
+    driver.stop(tev, state, ctx, out, eng)
+    drain()
+    if progress is not None:
+        progress(total, total)
+    t_run = time.perf_counter()
+    cat = {name: np.concatenate(chunks) if chunks else chunks for name, chunks in parts.items()}
+    result = RawResult(cat["fills"] if len(cat["fills"]) else np.zeros(0, FILL_DTYPE), cat["events"], cat["orders"],
+                       cat["equity_ts"], cat["equity"], cat["records"], cat["log_ts"], cat["logs"], ctx.copy())
+    result.timings = {"prepare_s": t_load - t0, "run_s": t_run - t_load, "events": total,
+                      "dropped_logs": int(eng[es.E_IV][es.I_LOGS_DROPPED])}
+    result.state = state
+    result.trading_state = es.TRADING_STATES[int(eng[es.E_IV][es.I_TRADING_STATE])]
+    result.instruments = specs
+    result.venue = venue
+    return result
