@@ -22,3 +22,15 @@ def load(directory):
     """Load a compiled artifact folder (`ntc compile FILE -o DIR`): a CompiledStrategy."""
     from .runtime.strategy import load as load_artifact
     return load_artifact(directory)
+
+
+def backtest(strategy, data, params=None, **options):
+    """Run a strategy (a .nts path or a CompiledStrategy) over `data` (stream -> event array; see
+    docs/backtest.md) and return a BacktestResult: `.orders`, `.fills`, `.positions`, `.equity` DataFrames and
+    `.stats`. `options`: cash, instruments, venue (runtime.backtest.Venue), risk (runtime.backtest.Risk), start,
+    end (ns), progress."""
+    from .runtime.backtest import run_engine
+    from .runtime.result import BacktestResult
+    if not hasattr(strategy, "manifest"):
+        strategy = compile(strategy)
+    return BacktestResult(strategy, run_engine(strategy, data, params=params, **options), params)

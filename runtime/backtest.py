@@ -17,9 +17,11 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from . import engine_state as es
+from ..compiler.manifest import STATE_ARRAYS
 from .driver import load_driver, matching_streams
 from .events import FILL_DTYPE, ORDER_EVENT_KINDS, TIMER_DTYPE
 from .instruments import Instrument, default_instrument, spec_rows
+from .loop import preload
 from .ops import zone_table
 from .resample import resample_bars
 
@@ -165,6 +167,7 @@ def run_engine(strategy, data: dict, params: dict | None = None, cash: float = 1
     eng[es.E_ACCT][es.A_PEAK] = cash
     out = strategy.intent_buffer()
     driver = load_driver(strategy)
+    preload(state, ctx, out, eng, STATE_ARRAYS.index("counters"), STATE_ARRAYS.index("logs"))
     t_load = time.perf_counter()
 
     first = min((int(s["ts_event"][0]) for s in streams if len(s)), default=0)
@@ -190,8 +193,11 @@ def run_engine(strategy, data: dict, params: dict | None = None, cash: float = 1
     tev[0]["ts_event"] = tev[0]["ts_recv"] = first
     driver.start(tev, state, ctx, out, eng)
     limit = 1 << 22 if progress is None else 1 << 18
+    loop_s = 0.0
     while True:
+        t_call = time.perf_counter()
         status = int(driver.run(*streams, cur, t_end, timers, tev, state, ctx, out, eng, limit))
+        loop_s += time.perf_counter() - t_call
         if status in (es.STATUS_CHUNK, es.STATUS_RUNNING):
             drain()
             if progress is not None:
@@ -209,10 +215,11 @@ def run_engine(strategy, data: dict, params: dict | None = None, cash: float = 1
     cat = {name: np.concatenate(chunks) if chunks else chunks for name, chunks in parts.items()}
     result = RawResult(cat["fills"] if len(cat["fills"]) else np.zeros(0, FILL_DTYPE), cat["events"], cat["orders"],
                        cat["equity_ts"], cat["equity"], cat["records"], cat["log_ts"], cat["logs"], ctx.copy())
-    result.timings = {"prepare_s": t_load - t0, "run_s": t_run - t_load, "events": total,
+    result.timings = {"prepare_s": t_load - t0, "run_s": t_run - t_load, "loop_s": loop_s, "events": total,
                       "dropped_logs": int(eng[es.E_IV][es.I_LOGS_DROPPED])}
     result.state = state
     result.trading_state = es.TRADING_STATES[int(eng[es.E_IV][es.I_TRADING_STATE])]
     result.instruments = specs
+    result.start_equity = cash
     result.venue = venue
     return result

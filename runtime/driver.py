@@ -19,11 +19,12 @@ import sys
 from pathlib import Path
 
 from ..compiler.manifest import STATE_ARRAYS
-from .engine_state import E_EVENTS, E_FILLS, E_IV, I_NEXT_ACTION, I_STATUS, NO_TIME, STATUS_DONE, STATUS_RUNNING
+from .engine_state import (E_EVENTS, E_FILLS, E_IV, I_N_ORDERS, I_NEXT_ACTION, I_STATUS, NO_TIME, STATUS_CHUNK,
+                           STATUS_DONE, STATUS_RUNNING)
+from .ops import LOG_COUNT
 from .events import ORDER_EVENT_KINDS
 
 DRIVER_FILE = "driver.py"
-_ON_STREAM = {"bars": "on_bar", "quotes": "on_quote", "trades": "on_trade", "book": "on_book"}
 
 
 def matching_streams(manifest) -> list[bool]:
@@ -146,14 +147,16 @@ def driver_source(strategy) -> str:
     lines += ["        if best < 0:", f"            return {STATUS_DONE}"]
     for i, (s, stream) in enumerate(zip(streams, m.streams)):
         k = instrument[stream.instrument]
+        lines += [f"        {'el' if i else ''}if best == {i}:", f"            j = cur[{i}]"]
+        lines += [" " * 12 + line for line in _market_event(stream.data, s, k, matches[i])]
         lines += [
-            f"        {'el' if i else ''}if best == {i}:",
-            f"            j = cur[{i}]",
-            f"            L.{_ON_STREAM[stream.data]}(eng, ctx, {k}, {s}, j, {matches[i]}, tb)",
-            "            deliver(state, ctx, out, eng, tb)",
+            "            if L.queued(eng):",
+            "                deliver(state, ctx, out, eng, tb)",
             f"            n = S.{ep['step:' + stream.key]}({s}, j, state, ctx, out)",
-            "            L.after_handler(eng, ctx, out, n, logs, counters, tb)",
-            "            deliver(state, ctx, out, eng, tb)",
+            f"            if n > 0 or counters[{LOG_COUNT}] > 0:",
+            "                L.after_handler(eng, ctx, out, n, logs, counters, tb)",
+            "                if L.queued(eng):",
+            "                    deliver(state, ctx, out, eng, tb)",
         ]
         if i == primary:
             lines.append("            L.sample(eng, ctx, records, tb)")
@@ -163,11 +166,29 @@ def driver_source(strategy) -> str:
         f"        if iv[{I_STATUS}] != 0:",
         f"            return iv[{I_STATUS}]",
         "        if L.buffers_full(eng):",
-        "            return 2",
+        f"            return {STATUS_CHUNK}",
         f"    return {STATUS_RUNNING}",
         "",
     ]
     return "\n".join(lines)
+
+
+def _market_event(data: str, s: str, k: int, matches: bool) -> list[str]:
+    """The venue's part of one market event: match instrument k's orders (when this is its matching stream and it
+    has orders), then mark k."""
+    if data == "bars":
+        fields = [f"{s}[j]['{f}']" for f in ("open", "high", "low", "close")]
+        lines = [f"if iv[{I_N_ORDERS}] > 0:", f"    L.match_bar(eng, ctx, {k}, {', '.join(fields)}, tb)"] if matches else []
+        return lines + [f"L.mark(eng, ctx, {k}, {fields[3]}, tb)"]
+    if data == "quotes":
+        top = [f"{s}[j]['{f}']" for f in ("bid", "ask", "bid_size", "ask_size")]
+    elif data == "trades":
+        top = [f"{s}[j]['price']", f"{s}[j]['price']", f"{s}[j]['size']", f"{s}[j]['size']"]
+    else:  # a book: its top level, until the venue models depth
+        top = [f"{s}[j]['{f}'][0]" for f in ("bid_price", "ask_price", "bid_size", "ask_size")]
+    lines = [f"L.quote(eng, {k}, {', '.join(top)})", f"if iv[{I_N_ORDERS}] > 0:",
+             f"    L.match_l1(eng, ctx, {k}, {', '.join(top)}, tb)"] if matches else []
+    return lines + [f"L.mark(eng, ctx, {k}, 0.5 * ({top[0]} + {top[1]}), tb)"]
 
 
 def driver_key(strategy) -> str:

@@ -23,15 +23,29 @@ class _HotDispatcher(CPUDispatcher):
                                          {k: types.unliteral(v) for k, v in kws.items()})
 
 
-def hot(fn=None, **options):
+class _BoundaryDispatcher(_HotDispatcher):
+    """Callers reference the compiled function by its symbol instead of linking in a copy of its code.
+
+    Numba links a callee's LLVM code into every caller and optimizes it again there: every strategy's backtest
+    driver re-optimized the whole engine (10 s per strategy). The engine's entry points are compiled once per
+    install; a caller's machine code calls them where the process loaded them, so they must be loaded
+    (`dispatcher.compile(signature)`) before a cached caller is."""
+
+    def add_overload(self, cres):
+        super().add_overload(cres)
+        for _, impl in self.targetctx._defns[cres.entry_point].versions:
+            impl.libs = ()
+
+
+def hot(fn=None, boundary=False, **options):
     """`@hot` or `@hot(inline="always")`: `numba.njit(cache=True)` without reference counting, typed without
-    literal types."""
+    literal types. `boundary=True`: called by symbol, not linked into callers (see _BoundaryDispatcher)."""
     njit = nb.njit(cache=True, _nrt=False, **options)
 
     def decorate(f):
         dispatcher = njit(f)
         if isinstance(dispatcher, CPUDispatcher):  # not with NUMBA_DISABLE_JIT, where it is `f` itself
-            dispatcher.__class__ = _HotDispatcher
+            dispatcher.__class__ = _BoundaryDispatcher if boundary else _HotDispatcher
         return dispatcher
 
     return decorate(fn) if fn is not None else decorate

@@ -39,13 +39,13 @@ TOUCH = 3
 TRIGGER = 4
 
 
-@hot
+@hot(inline="always")
 def limit_like(o):
     t = o["order_type"]
     return t == TYPE_LIMIT or ((t == TYPE_STOP_LIMIT or t == TYPE_LIMIT_IF_TOUCHED) and o["triggered"])
 
 
-@hot
+@hot(inline="always")
 def trail_level(o, tick):
     """A trailing stop's trigger, as a buyer sees it: the best price since it started plus the distance."""
     s = o["side"]
@@ -60,7 +60,7 @@ def trail_level(o, tick):
     return s * ref + d
 
 
-@hot
+@hot(inline="always")
 def follow(o, p):
     """A trailing stop's reference moves with the price in its favour: the lowest seen for a buy, highest for a sell."""
     s = o["side"]
@@ -108,7 +108,7 @@ def hit(o, a, b, tick):
     return NONE, math.nan
 
 
-@hot
+@hot(inline="always")
 def slipped(eng, o, p, tick):
     return p + o["side"] * eng[E_CFG][C_SLIPPAGE_TICKS] * tick
 

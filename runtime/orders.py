@@ -30,7 +30,7 @@ REDUCE_ONLY_WOULD_INCREASE = REASON["reduce_only_would_increase"]
 
 
 # ---------------------------------------------------------------- randomness and latency
-@hot
+@hot(inline="always")
 def rand(eng):
     """A uniform draw in [0, 1) from the run's seeded xorshift64* generator."""
     iv = eng[E_IV]
@@ -42,7 +42,7 @@ def rand(eng):
     return float((x * np.uint64(0x2545F4914F6CDD1D)) >> np.uint64(11)) / 9007199254740992.0
 
 
-@hot
+@hot(inline="always")
 def latency(eng, base_ns):
     """A latency: the constant, plus an exponential delay of mean C_JITTER_NS when that is set."""
     jitter = eng[E_CFG][C_JITTER_NS]
@@ -97,12 +97,12 @@ def next_delivery(eng, t):
     return item
 
 
-@hot
+@hot(inline="always")
 def handled(eng, bit):
     return (np.int64(eng[E_CFG][C_HANDLED]) >> bit) & 1 == 1
 
 
-@hot
+@hot(inline="always")
 def log_event(eng, j, kind, reason, t):
     """Logs an event of order row j (and queues it when the strategy handles its kind)."""
     o = eng[E_ORDERS][j]
@@ -136,7 +136,7 @@ def log_event_of(eng, seq, k, side, qty, filled, price, tag, kind, reason, t):
 
 
 # ---------------------------------------------------------------- the table
-@hot
+@hot(inline="always")
 def open_count(eng, ctx, k, delta):
     ctx[CTX_HEADER + INSTRUMENT_SLOTS * k + OPEN_ORDERS] += delta
 
@@ -207,7 +207,7 @@ def new_row(eng, seq, k, side, qty, order_type, price, trigger, trail, trail_uni
     return j
 
 
-@hot
+@hot(inline="always")
 def finish(eng, ctx, j):
     """Marks row j done; it stops counting as open."""
     orders = eng[E_ORDERS]
@@ -239,12 +239,12 @@ def cancel(eng, ctx, j, reason, t):
     log_event(eng, j, ORDER_CANCELED, reason, t)
 
 
-@hot
+@hot(inline="always")
 def is_open(o):
     return o["status"] == ST_PENDING or o["status"] == ST_WORKING
 
 
-@hot
+@hot(inline="always")
 def expiry(eng, tif, expire_after, t):
     """When an order of this time in force stops being good: the last nanosecond it may fill."""
     if tif == TIF_GTD:
@@ -275,7 +275,7 @@ def next_action(eng):
 
 
 # ---------------------------------------------------------------- fills
-@hot
+@hot(inline="always")
 def fee_of(eng, k, qty, price, is_maker):
     spec = eng[E_SPEC]
     rate = spec[k, MAKER_FEE] if is_maker else spec[k, TAKER_FEE]

@@ -56,10 +56,11 @@ def apply_fill(eng, ctx, k, side, qty, price, fee):
     market[k, M_FEES] += fee
     market[k, M_VOLUME] += qty
     market[k, M_NOTIONAL] += notional
+    refresh(eng, ctx)
     return realized
 
 
-@hot
+@hot(inline="always")
 def position_value(eng, ctx, k):
     """What instrument k's position adds to equity at its mark; also stores its unrealized PnL in ctx."""
     b = CTX_HEADER + INSTRUMENT_SLOTS * k
@@ -80,7 +81,7 @@ def position_value(eng, ctx, k):
     return unrealized
 
 
-@hot
+@hot(inline="always")
 def refresh(eng, ctx):
     """Equity and every unrealized PnL from cash, positions and marks."""
     total = ctx[CASH]
@@ -90,7 +91,7 @@ def refresh(eng, ctx):
     return total
 
 
-@hot
+@hot(inline="always")
 def gross_exposure(eng, ctx):
     spec, market = eng[E_SPEC], eng[E_MARKET]
     total = 0.0
@@ -104,7 +105,7 @@ def gross_exposure(eng, ctx):
     return total
 
 
-@hot
+@hot(inline="always")
 def sample(eng, ctx, records, t):
     """One point of the equity curve (and of every `record` series) at time t; one per time."""
     iv = eng[E_IV]

@@ -105,7 +105,7 @@ def check(eng, ctx, row, k, side, qty, price, trigger, flags, t):
     return NO_REASON
 
 
-@hot
+@hot(inline="always")
 def update_state(eng, ctx, t):
     """Peak equity, the day's starting equity, and the trading state they imply."""
     acct = eng[E_ACCT]

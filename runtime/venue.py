@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import math
 
-from .context import CTX_HEADER, INSTRUMENT_SLOTS, POSITION
+from .context import CTX_HEADER, EQUITY, INSTRUMENT_SLOTS, POSITION
 from .engine_state import (C_CANCEL_NS, C_FILL_ON_CLOSE, C_ROUND, C_SUBMIT_NS, E_CFG, E_IV, E_MARKET, E_ORDERS,
                            E_SPEC, I_DONE_ROWS, I_ENGINE_SEQ, I_N_ORDERS, I_TRADING_STATE, M_ASK, M_ASK_SIZE, M_BID,
                            M_BID_SIZE, M_MARK, M_MODE, M_SEEN, MODE_BARS, NO_TIME, ST_PENDING, ST_WORKING,
@@ -38,14 +38,14 @@ GRID_EPS = 1e-9
 
 
 # ---------------------------------------------------------------- rounding to the venue's grid
-@hot
+@hot(inline="always")
 def to_lot(qty, lot):
     if lot <= 0.0:
         return qty
     return math.floor(qty / lot + GRID_EPS) * lot
 
 
-@hot
+@hot(inline="always")
 def to_tick(price, tick, down):
     if tick <= 0.0 or price != price:
         return price
@@ -53,7 +53,7 @@ def to_tick(price, tick, down):
     return (math.floor(steps + GRID_EPS) if down else math.ceil(steps - GRID_EPS)) * tick
 
 
-@hot
+@hot(inline="always")
 def off_grid(value, step):
     if step <= 0.0 or value != value:
         return False
@@ -62,7 +62,7 @@ def off_grid(value, step):
 
 
 # ---------------------------------------------------------------- intents
-@hot
+@hot(inline="always")
 def working_market_qty(eng, k):
     """The signed open quantity of instrument k's market orders: what a target or close counts as done."""
     orders = eng[E_ORDERS]
@@ -263,26 +263,33 @@ def advance(eng, ctx, t):
 
 
 # ---------------------------------------------------------------- market data
-@hot
+@hot(inline="always")
 def mark(eng, ctx, k, price, t):
-    """A new price for instrument k: equity, the risk state, and liquidation when equity falls below maintenance."""
+    """A new price for instrument k: equity and the risk state. True when k is traded on margin, and the caller
+    must then run `margin_call`."""
     market = eng[E_MARKET]
     market[k, M_MARK] = price
     market[k, M_SEEN] = 1.0
-    equity = refresh(eng, ctx)
+    refresh(eng, ctx)
     update_state(eng, ctx, t)
-    if eng[E_SPEC][k, MARGIN_MAINT] > 0.0:
-        maintenance = 0.0
-        spec = eng[E_SPEC]
-        for m in range(spec.shape[0]):
-            pos = ctx[CTX_HEADER + INSTRUMENT_SLOTS * m + POSITION]
-            if pos != 0.0:
-                maintenance += abs(pos) * market[m, M_MARK] * spec[m, MULTIPLIER] * spec[m, MARGIN_MAINT]
-        if equity < maintenance:
-            liquidate(eng, ctx, t)
+    return eng[E_SPEC][k, MARGIN_MAINT] > 0.0
 
 
 @hot
+def margin_call(eng, ctx, t):
+    """Liquidation when equity has fallen below the positions' maintenance margin."""
+    market = eng[E_MARKET]
+    spec = eng[E_SPEC]
+    maintenance = 0.0
+    for m in range(spec.shape[0]):
+        pos = ctx[CTX_HEADER + INSTRUMENT_SLOTS * m + POSITION]
+        if pos != 0.0:
+            maintenance += abs(pos) * market[m, M_MARK] * spec[m, MULTIPLIER] * spec[m, MARGIN_MAINT]
+    if ctx[EQUITY] < maintenance:
+        liquidate(eng, ctx, t)
+
+
+@hot(inline="always")
 def quote(eng, k, bid, ask, bid_size, ask_size):
     market = eng[E_MARKET]
     market[k, M_BID] = bid

@@ -373,3 +373,47 @@ def test_reruns_are_bit_identical(quote_script):
     a = run(quote_script, q, mode=1, p1=99.9, venue=venue)
     b = run(quote_script, q, mode=1, p1=99.9, venue=venue)
     assert a.fills.tobytes() == b.fills.tobytes() and a.equity.tobytes() == b.equity.tobytes()
+
+
+# ---------------------------------------------------------------- invariants, on random bars and orders
+from hypothesis import given, settings, strategies as st  # noqa: E402
+
+
+@st.composite
+def random_bars(draw):
+    n = draw(st.integers(3, 12))
+    rows, price = [], 100.0
+    for _ in range(n):
+        o = round(price + draw(st.floats(-2, 2)), 2)
+        c = round(o + draw(st.floats(-2, 2)), 2)
+        h = round(max(o, c) + draw(st.floats(0, 1.5)), 2)
+        lo = round(min(o, c) - draw(st.floats(0, 1.5)), 2)
+        rows.append((o, h, lo, c))
+        price = c
+    return ohlc(*rows)
+
+
+@settings(max_examples=40, deadline=None)
+@given(data=random_bars(), mode=st.integers(0, 20), p1=st.floats(95, 105), p2=st.floats(95, 105),
+       p3=st.floats(95, 105), at_bar=st.integers(0, 2), fill_on_close=st.booleans())
+def test_invariants_on_random_orders(bar_script, data, mode, p1, p2, p3, at_bar, fill_on_close):
+    spec = {"x": Instrument(symbol="TEST.XNAS", tick_size=0.01, lot_size=1.0, taker_fee=0.001, maker_fee=0.0005)}
+    r = run(bar_script, data, mode=mode, p1=p1, p2=p2, p3=p3, at_bar=at_bar, instruments=spec,
+            venue=Venue(fill_on_close=fill_on_close))
+    by_time = {int(b["ts_event"]): b for b in data}
+    for f in r.fills:  # no fill outside its bar's range
+        bar = by_time[int(f["ts_event"])]
+        assert bar["low"] - 1e-9 <= f["price"] <= bar["high"] + 1e-9
+    # the books balance against an independent sum over the fills
+    signed = (r.fills["side"] * r.fills["qty"]).sum()
+    assert r.final_ctx[2] == pytest.approx(signed)  # the position
+    cash = 1e6 - (r.fills["side"] * r.fills["qty"] * r.fills["price"]).sum() - r.fills["fee"].sum()
+    assert r.final_ctx[1] == pytest.approx(cash, rel=1e-12)
+    assert r.final_ctx[0] == pytest.approx(cash + signed * data["close"][-1], rel=1e-12)  # equity
+    # every equity sample is cash + the position (summed from the fills so far) at the bar's close
+    for t, (equity, cash_then, _) in zip(r.equity_ts, r.equity):
+        held = (r.fills["side"] * r.fills["qty"])[r.fills["ts_event"] <= t].sum()
+        assert equity == pytest.approx(cash_then + held * by_time[int(t)]["close"], rel=1e-12, abs=1e-9)
+    # reduce-only (the second order of mode 14) never flips the position
+    if mode == 14:
+        assert signed >= 0
