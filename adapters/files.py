@@ -229,6 +229,8 @@ def _times(values, tz: str, time_unit: str | None, source: str) -> np.ndarray:
         raw = values.to_numpy(zero_copy_only=False).astype(np.int64)
         unit = time_unit or _guess_unit(raw)
         return raw * UNIT_NS[unit]
+    if pa.types.is_date(values.type):
+        values = pc.cast(values, pa.timestamp("s"))
     if pa.types.is_timestamp(values.type):
         if values.type.tz is None and tz != "UTC":
             values = pc.assume_timezone(values, tz)
@@ -240,7 +242,7 @@ def _times(values, tz: str, time_unit: str | None, source: str) -> np.ndarray:
         raise WrongSchema(source, None, f"unreadable time: {exc}") from None
     if parsed.dt.tz is None:
         parsed = parsed.dt.tz_localize(ZoneInfo(tz))
-    return parsed.dt.tz_convert("UTC").astype("int64").to_numpy()
+    return parsed.dt.tz_convert("UTC").dt.as_unit("ns").astype("int64").to_numpy()
 
 
 def _guess_unit(raw: np.ndarray) -> str:

@@ -133,5 +133,51 @@ def compile(file: str, emit: str | None, output: str | None) -> None:  # noqa: A
     sys.exit(0)
 
 
+@main.command()
+@click.argument("file", type=click.Path(dir_okay=False))
+@click.option("--data", "data", multiple=True, metavar="[NAME=]PATH",
+              help="A stream's events: CSV, Parquet or a Lean zip. NAME is a stream key, alias or instrument; "
+                   "without it, the strategy's only stream. Repeat for several.")
+@click.option("--from", "start", default=None, metavar="DATE", help="First event time (ISO date or datetime, UTC).")
+@click.option("--to", "end", default=None, metavar="DATE", help="Last event time (ISO date or datetime, UTC).")
+@click.option("--param", "params", multiple=True, metavar="NAME=VALUE", help="A param value; repeat for several.")
+@click.option("--out", "out_dir", default=None, type=click.Path(file_okay=False),
+              help="Write orders, fills, positions, equity and order events as Parquet files here.")
+@click.option("--cash", default=100_000.0, show_default=True, help="Starting cash.")
+@click.option("--fill-on-close", is_flag=True,
+              help="Fill orders placed on a bar at its close (default: at the next bar's open).")
+@click.option("--seed", default=0, show_default=True, help="Seed of the fill and latency models.")
+@click.option("--slippage-ticks", default=0.0, show_default=True, help="Adverse ticks on taker fills.")
+@click.option("--column", "columns", multiple=True, metavar="FIELD=NAME",
+              help="Read FIELD (ts_event, open, close, bid, ...) from the file's column NAME.")
+@click.option("--tz", default="UTC", show_default=True, help="Time zone of naive times in the data files.")
+@click.option("--bar-time", type=click.Choice(["close", "open"]), default="close", show_default=True,
+              help="Whether the files stamp bars with their close or their open time.")
+@click.option("--repair", is_flag=True, help="Sort unsorted rows and drop exact duplicates instead of failing.")
+@click.option("-q", "--quiet", is_flag=True, help="Print nothing but errors.")
+@_guarded
+def run(file, data, start, end, params, out_dir, cash, fill_on_close, seed, slippage_ticks, columns, tz, bar_time,
+        repair, quiet) -> None:
+    """Backtest a strategy on historical data: a summary table, and the run's files with --out.
+
+    \b
+    Example:
+      ntc run examples/ema_cross.nts --data spy=examples/data/lean/equity/usa/daily/spy.zip --param fast=10
+    """
+    result = check_file(file)
+    if not result.ok:
+        _print_text([result])
+        sys.exit(1)
+    from ..runtime import run_command
+    mapping = {}
+    for pair in columns:
+        field, sep, name = pair.partition("=")
+        if not sep:
+            raise click.BadParameter(f"{pair!r}: expected FIELD=NAME", param_hint="--column")
+        mapping[field] = name
+    sys.exit(run_command.run(file, data, params, start, end, out_dir, cash, fill_on_close, seed, slippage_ticks,
+                             mapping, tz, bar_time, repair, quiet))
+
+
 if __name__ == "__main__":
     main()

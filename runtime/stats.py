@@ -15,12 +15,13 @@ NS_PER_DAY = 86_400 * 10**9
 DAYS_PER_YEAR = 365.25
 
 
-def daily_returns(ts: np.ndarray, equity: np.ndarray) -> np.ndarray:
+def daily_returns(ts: np.ndarray, equity: np.ndarray, start_equity: float) -> np.ndarray:
+    """Each UTC day's return, from the day's last equity sample (the first day's from the starting equity)."""
     if len(ts) == 0:
         return np.zeros(0)
     day = ts // NS_PER_DAY
     last = np.r_[day[1:] != day[:-1], True]
-    closes = np.r_[equity[0], equity[last]]
+    closes = np.r_[start_equity, equity[last]]
     with np.errstate(divide="ignore", invalid="ignore"):
         return closes[1:] / closes[:-1] - 1.0
 
@@ -90,7 +91,7 @@ def statistics(ts: np.ndarray, equity: np.ndarray, exposure: np.ndarray, fills: 
     years = span_days / DAYS_PER_YEAR
     growth = end / start_equity if start_equity else math.nan
     out["annual_return"] = growth ** (1.0 / years) - 1.0 if years > 0 and growth > 0 else math.nan
-    r = daily_returns(ts, np.r_[start_equity, equity[1:]] if len(equity) else equity)
+    r = daily_returns(ts, equity, start_equity)
     r = r[np.isfinite(r)]
     per_year = len(r) / years if years > 0 else math.nan
     sd = float(np.std(r, ddof=1)) if len(r) > 1 else math.nan
