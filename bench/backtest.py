@@ -96,7 +96,7 @@ def vectorbt_ratio(prices: np.ndarray, nts_seconds: float, label: str) -> None:
     slow = vbt.MA.run(close, 30, ewm=True).ma
     entries = (fast > slow) & (fast.shift(1) <= slow.shift(1))
     exits = (fast < slow) & (fast.shift(1) >= slow.shift(1))
-    kwargs = dict(init_cash=1e6, size=0.95, size_type="percent", direction="both", freq="1min")
+    kwargs = dict(init_cash=1e6, direction="both", freq="1min")  # all-in, reversing on each signal
     vbt.Portfolio.from_signals(close.iloc[:1000], entries.iloc[:1000], exits.iloc[:1000], **kwargs)  # JIT warm-up
     best = float("inf")
     for _ in range(3):

@@ -13,7 +13,8 @@ import math
 
 from .context import AVG_PRICE, CASH, CTX_HEADER, EQUITY, INSTRUMENT_SLOTS, POSITION, REALIZED_PNL, UNREALIZED_PNL
 from .engine_state import (A_FEES, A_REALIZED, A_TURNOVER, E_ACCT, E_EQ, E_EQ_TS, E_IV, E_MARKET, E_RECORDS,
-                           E_SPEC, EQ_CASH, EQ_EQUITY, EQ_EXPOSURE, I_N_EQ, M_FEES, M_MARK, M_NOTIONAL, M_VOLUME)
+                           E_SPEC, EQ_CASH, EQ_EQUITY, EQ_EXPOSURE, I_N_EQ, I_STATUS, M_FEES, M_MARK, M_NOTIONAL, M_VOLUME,
+                           STATUS_OVERFLOW)
 from .instruments import CASH_SETTLED, MULTIPLIER
 from .jit import hot
 
@@ -114,6 +115,9 @@ def sample(eng, ctx, records, t):
     eq = eng[E_EQ]
     if n > 0 and ts[n - 1] == t:
         n -= 1  # a later event at the same time replaces the sample
+    elif n >= ts.shape[0]:
+        iv[I_STATUS] = STATUS_OVERFLOW
+        return
     ts[n] = t
     eq[n, EQ_EQUITY] = ctx[EQUITY]
     eq[n, EQ_CASH] = ctx[CASH]

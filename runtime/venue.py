@@ -14,9 +14,9 @@ import math
 
 from .context import CTX_HEADER, EQUITY, INSTRUMENT_SLOTS, POSITION
 from .engine_state import (C_CANCEL_NS, C_FILL_ON_CLOSE, C_ROUND, C_SUBMIT_NS, E_CFG, E_IV, E_MARKET, E_ORDERS,
-                           E_SPEC, I_DONE_ROWS, I_ENGINE_SEQ, I_N_ORDERS, I_TRADING_STATE, M_ASK, M_ASK_SIZE, M_BID,
+                           E_SPEC, I_DONE_ROWS, I_ENGINE_SEQ, I_N_ORDERS, I_STATUS, I_TRADING_STATE, M_ASK, M_ASK_SIZE, M_BID,
                            M_BID_SIZE, M_MARK, M_MODE, M_SEEN, MODE_BARS, NO_TIME, ST_PENDING, ST_WORKING,
-                           TS_REDUCING)
+                           STATUS_TOO_MANY_ORDERS, TS_REDUCING)
 from .events import NO_REASON, ORDER_ACCEPTED, ORDER_DENIED, ORDER_EXPIRED, ORDER_REJECTED, ORDER_SUBMITTED, REASON
 from .instruments import LOT, MARGIN_MAINT, MIN_NOTIONAL, MIN_QTY, MULTIPLIER, TICK
 from .intents import (ACTION_CANCEL, ACTION_CLOSE, ACTION_MODIFY, ACTION_ORDER, ACTION_TARGET, FLAG_POST_ONLY,
@@ -133,7 +133,7 @@ def send(eng, ctx, it, k, side, qty, flags, seq, t):
                 expiry(eng, it["tif"], it["expire_after"], t), flags, it["tag"], it["oco"], -1, it["stop_loss"],
                 it["take_profit"], it["source_line"], t)
     if j < 0:
-        eng[E_IV][I_N_ORDERS] = eng[E_ORDERS].shape[0]  # the loop reports the full table
+        eng[E_IV][I_STATUS] = STATUS_TOO_MANY_ORDERS  # the loop stops and says so
         return
     open_count(eng, ctx, k, 1.0)
     log_event(eng, j, ORDER_SUBMITTED, NO_REASON, t)
