@@ -141,6 +141,8 @@ def compile(file: str, emit: str | None, output: str | None) -> None:  # noqa: A
 @click.option("--from", "start", default=None, metavar="DATE", help="First event time (ISO date or datetime, UTC).")
 @click.option("--to", "end", default=None, metavar="DATE", help="Last event time (ISO date or datetime, UTC).")
 @click.option("--param", "params", multiple=True, metavar="NAME=VALUE", help="A param value; repeat for several.")
+@click.option("--instrument", "symbols", multiple=True, metavar="NAME=SYMBOL",
+              help="Trade instrument NAME as SYMBOL (its venue suffix picks tick, lot and kind).")
 @click.option("--out", "out_dir", default=None, type=click.Path(file_okay=False),
               help="Write orders, fills, positions, equity and order events as Parquet files here.")
 @click.option("--cash", default=100_000.0, show_default=True, help="Starting cash.")
@@ -156,7 +158,7 @@ def compile(file: str, emit: str | None, output: str | None) -> None:  # noqa: A
 @click.option("--repair", is_flag=True, help="Sort unsorted rows and drop exact duplicates instead of failing.")
 @click.option("-q", "--quiet", is_flag=True, help="Print nothing but errors.")
 @_guarded
-def run(file, data, start, end, params, out_dir, cash, fill_on_close, seed, slippage_ticks, columns, tz, bar_time,
+def run(file, data, start, end, params, symbols, out_dir, cash, fill_on_close, seed, slippage_ticks, columns, tz, bar_time,
         repair, quiet) -> None:
     """Backtest a strategy on historical data: a summary table, and the run's files with --out.
 
@@ -175,8 +177,8 @@ def run(file, data, start, end, params, out_dir, cash, fill_on_close, seed, slip
         if not sep:
             raise click.BadParameter(f"{pair!r}: expected FIELD=NAME", param_hint="--column")
         mapping[field] = name
-    sys.exit(run_command.run(file, data, params, start, end, out_dir, cash, fill_on_close, seed, slippage_ticks,
-                             mapping, tz, bar_time, repair, quiet))
+    sys.exit(run_command.run(file, data, params, symbols, start, end, out_dir, cash, fill_on_close, seed,
+                             slippage_ticks, mapping, tz, bar_time, repair, quiet))
 
 
 if __name__ == "__main__":

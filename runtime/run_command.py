@@ -14,6 +14,7 @@ from pathlib import Path
 
 from ..adapters.files import DataError, read_events
 from .backtest import BacktestError, Risk, Venue
+from .instruments import default_instrument
 
 STAT_ROWS = (
     ("total_return", "Total return", "pct"), ("annual_return", "Annual return", "pct"),
@@ -100,8 +101,23 @@ def load_data(manifest, specs: tuple[str, ...], columns: dict[str, str], tz: str
     return data
 
 
-def run(file: str, data_specs, params, start, end, out_dir, cash, fill_on_close, seed, slippage_ticks, columns,
-        tz, bar_time, repair, quiet) -> int:
+def parse_instruments(manifest, pairs: tuple[str, ...]) -> dict:
+    """`--instrument NAME=SYMBOL`: the instrument traded as another symbol, with that symbol's defaults."""
+    names = [i.name for i in manifest.instruments]
+    out = {}
+    for pair in pairs:
+        name, sep, symbol = pair.partition("=")
+        if not sep or not symbol:
+            raise UsageError(f"--instrument {pair!r}: expected NAME=SYMBOL")
+        if name not in names:
+            raise UsageError(f"--instrument {name}: {manifest.strategy} has no instrument {name!r}; it has "
+                             + ", ".join(names))
+        out[name] = default_instrument(symbol)
+    return out
+
+
+def run(file: str, data_specs, params, symbols, start, end, out_dir, cash, fill_on_close, seed, slippage_ticks,
+        columns, tz, bar_time, repair, quiet) -> int:
     import time
 
     from rich.console import Console
@@ -117,6 +133,7 @@ def run(file: str, data_specs, params, start, end, out_dir, cash, fill_on_close,
     compiled = time.perf_counter()
     try:
         values = parse_params(strategy.manifest, params)
+        instruments = parse_instruments(strategy.manifest, symbols)
         data = load_data(strategy.manifest, data_specs, columns, tz, bar_time, repair)
         loaded = time.perf_counter()
         venue = Venue(fill_on_close=fill_on_close, seed=seed, slippage_ticks=slippage_ticks)
@@ -125,7 +142,7 @@ def run(file: str, data_specs, params, start, end, out_dir, cash, fill_on_close,
                       TimeRemainingColumn(), console=console, transient=True,
                       disable=quiet or total < 2_000_000) as progress:
             task = progress.add_task(f"running {strategy.manifest.strategy}", total=total)
-            raw = run_engine(strategy, data, params=values, cash=cash, venue=venue, risk=Risk(),
+            raw = run_engine(strategy, data, params=values, cash=cash, venue=venue, risk=Risk(), instruments=instruments,
                              start=parse_time(start), end=parse_time(end),
                              progress=lambda done, all_: progress.update(task, completed=done, total=all_))
     except (UsageError, DataError, BacktestError) as exc:

@@ -60,6 +60,19 @@ def test_ntc_run_usage_and_data_errors(ema, tmp_path):
     assert r.exit_code == 1 and f"{bad}:3: unsorted timestamps" in r.output
     r = ntc("run", ema, "--data", f"spy={tmp_path / 'missing.csv'}")
     assert r.exit_code == 2 and "no such file" in r.output
+    r = ntc("run", ema, "--data", f"spy={SPY}", "--instrument", "qqq=QQQ.XNAS")
+    assert r.exit_code == 2 and "no instrument 'qqq'" in r.output
+
+
+def test_instrument_symbol_override_changes_the_account_rules(ema, tmp_path):
+    # SPY.ARCA is an equity: buying moves the notional out of cash. Traded as a future (an XCME symbol), cash moves
+    # by realized PnL only, so it never falls to a fraction of equity.
+    for symbol, out in (("SPY.ARCA", tmp_path / "equity"), ("SP.XCME", tmp_path / "future")):
+        r = ntc("run", ema, "--data", f"spy={SPY}", "--instrument", f"spy={symbol}", "--out", out, "-q")
+        assert r.exit_code == 0, r.output
+    low_cash = {name: pq.read_table(tmp_path / name / "equity.parquet").to_pandas()["cash"].min()
+                for name in ("equity", "future")}
+    assert low_cash["equity"] < 20_000 < 50_000 < low_cash["future"]
 
 
 def _csv(tmp_path, body, header="time,open,high,low,close,volume"):
