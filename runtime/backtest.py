@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from . import engine_state as es
+from ..adapters.files import validate
 from ..compiler.manifest import STATE_ARRAYS
 from .driver import load_driver, matching_streams
 from .events import FILL_DTYPE, ORDER_EVENT_KINDS, TIMER_DTYPE
@@ -95,8 +96,14 @@ def _stream_data(strategy, data: dict) -> list[np.ndarray]:
         names = [s.key] + ([s.alias] if s.alias else [])
         if len(by_instrument[s.instrument]) == 1 or (s.data == "bars" and s is _finest_bars(by_instrument[s.instrument])):
             names.append(s.instrument)
-        got = next((data[n] for n in names if n in data), None)
-        found.append(None if got is None else np.ascontiguousarray(got))
+        name = next((n for n in names if n in data), None)
+        if name is None:
+            found.append(None)
+            continue
+        events = np.ascontiguousarray(data[name])
+        if s.data in ("bars", "quotes", "trades") and events.dtype == strategy.event_dtype("step:" + s.key):
+            events, _ = validate(events, s.data, f"data[{name!r}]", first_row=0)  # rows as array indices
+        found.append(events)
     for i, s in enumerate(streams):
         if found[i] is not None:
             continue

@@ -140,7 +140,7 @@ def test_stop_limit_becomes_a_limit_at_the_trigger(bar_script):
     assert fills(r) == [(120, 1, 10.0, 101.1, True)]
     assert events(r, "triggered", "filled") == ["triggered", "filled"]
     # never back down to the limit: triggered, not filled
-    r = run(bar_script, ohlc(FLAT, (101, 101.5, 101.15, 101.4)), mode=5, p1=101.2, p2=101.1)
+    r = run(bar_script, ohlc(FLAT, (101.3, 101.5, 101.15, 101.4)), mode=5, p1=101.2, p2=101.1)
     assert fills(r) == [] and "triggered" in events(r)
 
 

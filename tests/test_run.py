@@ -95,6 +95,13 @@ def test_bad_bars_get_a_named_error_at_their_row(tmp_path, body, error, row):
     assert info.value.row == row and str(info.value).startswith(f"{path}:{row}: ")
 
 
+def test_arrays_given_to_nts_backtest_are_validated_too(ema):
+    bars = read_events(SPY, "bars")[:50].copy()
+    bars["high"][7] = bars["low"][7] - 1
+    with pytest.raises(HighBelowLow, match=r"data\['spy'\]:7: high below low"):
+        nts.backtest(ema, {"spy": bars})
+
+
 def test_crossed_quotes_and_wrong_schema(tmp_path):
     path = _csv(tmp_path, "1577836800,100.2,100.1,1,1\n", header="ts,bid,ask,bid_size,ask_size")
     with pytest.raises(CrossedQuote, match=":2: crossed quote"):
