@@ -71,7 +71,7 @@ def driver_source(strategy) -> str:
         f"    counters = state[{idx['counters']}]",
         f"    logs = state[{idx['logs']}]",
         "    while True:",
-        "        item = L.next_delivery(eng, t)",
+        "        item = L.engine(L.OP_NEXT_DELIVERY, eng, ctx, out, 0, logs, counters, -1, 0.0, 0.0, 0.0, 0.0, t)",
         "        if item < 0 or L.cascade(eng, t):",
         "            return",
         "        i = item >> 1",
@@ -87,15 +87,16 @@ def driver_source(strategy) -> str:
         for n_, (kind, fn) in enumerate(order_fns):
             lines.append(f"            {'el' if n_ else ''}if kind == {kind}:")
             lines.append(f"                n = S.{fn}(eng[{E_EVENTS}], i, state, ctx, out)")
-    lines += ["        L.after_handler(eng, ctx, out, n, logs, counters, t)", "", ""]
+    lines += [f"        {_after('t')}", "", ""]
 
     for name in ("start", "stop"):
         fn = ep.get(f"on:{name}")
         lines += ["@hot", f"def {name}(tev, state, ctx, out, eng):"]
         if fn:
-            lines += [f"    n = S.{fn}(tev, 0, state, ctx, out)",
-                      f"    L.after_handler(eng, ctx, out, n, state[{idx['logs']}], state[{idx['counters']}], "
-                      "tev[0]['ts_event'])",
+            lines += [f"    counters = state[{idx['counters']}]",
+                      f"    logs = state[{idx['logs']}]",
+                      f"    n = S.{fn}(tev, 0, state, ctx, out)",
+                      "    " + _after("tev[0]['ts_event']"),
                       "    deliver(state, ctx, out, eng, tev[0]['ts_event'])"]
         lines += ["    return 0", "", ""]
 
@@ -126,7 +127,7 @@ def driver_source(strategy) -> str:
     lines += [
         f"        na = iv[{I_NEXT_ACTION}]",
         "        if na <= t_end and na <= tb and na <= tt:",
-        "            L.advance(eng, ctx, na)",
+        "            L.engine(L.OP_ADVANCE, eng, ctx, out, 0, logs, counters, -1, 0.0, 0.0, 0.0, 0.0, na)",
         "            deliver(state, ctx, out, eng, na)",
         f"            if iv[{I_STATUS}] != 0:",
         f"                return iv[{I_STATUS}]",
@@ -140,7 +141,7 @@ def driver_source(strategy) -> str:
                   "            n = 0"]
         for n_, (_, fn) in enumerate(timers):
             lines += [f"            {'el' if n_ else ''}if ti == {n_}:", f"                n = S.{fn}(tev, 0, state, ctx, out)"]
-        lines += ["            L.after_handler(eng, ctx, out, n, logs, counters, tt)",
+        lines += [f"            {_after('tt')}",
                   "            deliver(state, ctx, out, eng, tt)",
                   "            timers[ti, 0] = tt + timers[ti, 1]",
                   "            continue"]
@@ -154,7 +155,7 @@ def driver_source(strategy) -> str:
             "                deliver(state, ctx, out, eng, tb)",
             f"            n = S.{ep['step:' + stream.key]}({s}, j, state, ctx, out)",
             f"            if n > 0 or counters[{LOG_COUNT}] > 0:",
-            "                L.after_handler(eng, ctx, out, n, logs, counters, tb)",
+            f"                {_after('tb')}",
             "                if L.queued(eng):",
             "                    deliver(state, ctx, out, eng, tb)",
         ]
@@ -178,8 +179,10 @@ def _market_event(data: str, s: str, k: int, matches: bool) -> list[str]:
     has orders), then mark k."""
     if data == "bars":
         fields = [f"{s}[j]['{f}']" for f in ("open", "high", "low", "close")]
-        lines = [f"if iv[{I_N_ORDERS}] > 0:", f"    L.match_bar(eng, ctx, {k}, {', '.join(fields)}, tb)"] if matches else []
-        return lines + [f"L.mark(eng, ctx, {k}, {fields[3]}, tb)"]
+        lines = [f"if iv[{I_N_ORDERS}] > 0:",
+                 f"    L.engine(L.OP_MATCH_BAR, eng, ctx, out, 0, logs, counters, {k}, {', '.join(fields)}, tb)"
+                 ] if matches else []
+        return lines + [f"L.mark(eng, ctx, out, logs, counters, {k}, {fields[3]}, tb)"]
     if data == "quotes":
         top = [f"{s}[j]['{f}']" for f in ("bid", "ask", "bid_size", "ask_size")]
     elif data == "trades":
@@ -187,8 +190,14 @@ def _market_event(data: str, s: str, k: int, matches: bool) -> list[str]:
     else:  # a book: its top level, until the venue models depth
         top = [f"{s}[j]['{f}'][0]" for f in ("bid_price", "ask_price", "bid_size", "ask_size")]
     lines = [f"L.quote(eng, {k}, {', '.join(top)})", f"if iv[{I_N_ORDERS}] > 0:",
-             f"    L.match_l1(eng, ctx, {k}, {', '.join(top)}, tb)"] if matches else []
-    return lines + [f"L.mark(eng, ctx, {k}, 0.5 * ({top[0]} + {top[1]}), tb)"]
+             f"    L.engine(L.OP_MATCH_L1, eng, ctx, out, 0, logs, counters, {k}, {', '.join(top)}, tb)"
+             ] if matches else []
+    return lines + [f"L.mark(eng, ctx, out, logs, counters, {k}, 0.5 * ({top[0]} + {top[1]}), tb)"]
+
+
+def _after(t: str) -> str:
+    """Sends what a handler wrote (intents in `out`, log messages) at time `t`."""
+    return f"L.engine(L.OP_AFTER_HANDLER, eng, ctx, out, n, logs, counters, -1, 0.0, 0.0, 0.0, 0.0, {t})"
 
 
 def driver_key(strategy) -> str:

@@ -1,13 +1,13 @@
 """What a strategy's generated backtest driver (runtime/driver.py) calls per event.
 
-Per market event the driver: matches instrument k's working orders against it (`match_bar`, `match_l1`; only when
-there are orders), marks k (`mark`), delivers the fills and order events that are due (`next_delivery`, only when
-some are queued), runs the stream's handler, sends what it wrote (`after_handler`, only when it wrote something) and
-samples equity (`sample`).
+Per market event the driver: matches instrument k's working orders against it (`engine(OP_MATCH_BAR, ...)` or
+`OP_MATCH_L1`, only when there are orders), marks k (`mark`), delivers the fills and order events that are due
+(`OP_NEXT_DELIVERY`, only when some are queued), runs the stream's handler, sends what it wrote
+(`OP_AFTER_HANDLER`, only when it wrote something) and samples equity (`sample`).
 
-The functions marked `boundary` are the engine's entry points: compiled once per install and called by symbol
-(runtime/jit.py), so a strategy's driver does not compile the engine again. The small ones run on every event and
-are linked into the driver instead, where they cost no call.
+`engine` is the one entry point: compiled once per install and called by symbol (runtime/jit.py), so a strategy's
+driver does not compile the engine again. The small functions below it run on every event and are inlined into the
+driver instead, where they cost no call.
 """
 
 from __future__ import annotations
@@ -20,58 +20,46 @@ from .jit import hot
 from .ops import LOG_COUNT
 
 
-# ---------------------------------------------------------------- entry points, called by symbol
-@hot(boundary=True)
-def match_bar(eng, ctx, k, open_, high, low, close, t):
-    matching.match_bar(eng, ctx, k, open_, high, low, close, t)
-    tidy(eng)
+# ---------------------------------------------------------------- the entry point, called by symbol
+OP_MATCH_BAR = 0      # k; a, b, c, d = open, high, low, close
+OP_MATCH_L1 = 1       # k; a, b, c, d = bid, ask, bid size, ask size
+OP_MARGIN_CALL = 2
+OP_AFTER_HANDLER = 3  # n intents in `out`, log messages in `logs`
+OP_NEXT_DELIVERY = 4  # returns the next due item, or -1
+OP_ADVANCE = 5
 
 
 @hot(boundary=True)
-def match_l1(eng, ctx, k, bid, ask, bid_size, ask_size, t):
-    matching.match_l1(eng, ctx, k, bid, ask, bid_size, ask_size, t, -1, False)
-    tidy(eng)
-
-
-@hot(inline="always")
-def tidy(eng):
-    """Drops finished orders, so that the driver's `iv[I_N_ORDERS] > 0` means open orders."""
-    if eng[E_IV][I_DONE_ROWS] > 0:
+def engine(op, eng, ctx, out, n, logs, counters, k, a, b, c, d, t):
+    """Everything the driver asks of the engine that is more than a few instructions, behind one function: it is
+    compiled once (per install) and called by symbol, so the engine's code exists once however many paths use it."""
+    if op == OP_MATCH_BAR:
+        matching.match_bar(eng, ctx, k, a, b, c, d, t)
+    elif op == OP_MATCH_L1:
+        matching.match_l1(eng, ctx, k, a, b, c, d, t, -1, False)
+    elif op == OP_MARGIN_CALL:
+        venue.margin_call(eng, ctx, t)
+    elif op == OP_AFTER_HANDLER:
+        m = counters[LOG_COUNT]
+        if m > 0:
+            keep_logs(eng, logs, m, t)
+            counters[LOG_COUNT] = 0
+        if n > 0:
+            venue.submit_intents(eng, ctx, out, n, t)
+    elif op == OP_NEXT_DELIVERY:
+        return orders.next_delivery(eng, t)
+    elif op == OP_ADVANCE:
+        venue.advance(eng, ctx, t)
+    if eng[E_IV][I_DONE_ROWS] > 0:  # drop finished orders: `iv[I_N_ORDERS] > 0` then means open orders
         orders.compact(eng)
-
-
-@hot(boundary=True)
-def margin_call(eng, ctx, t):
-    venue.margin_call(eng, ctx, t)
-
-
-@hot(boundary=True)
-def after_handler(eng, ctx, out, n, logs, counters, t):
-    """Keeps the log messages the handler wrote and sends its intents."""
-    m = counters[LOG_COUNT]
-    if m > 0:
-        keep_logs(eng, logs, m, t)
-        counters[LOG_COUNT] = 0
-    if n > 0:
-        venue.submit_intents(eng, ctx, out, n, t)
-    tidy(eng)
-
-
-@hot(boundary=True)
-def next_delivery(eng, t):
-    return orders.next_delivery(eng, t)
-
-
-@hot(boundary=True)
-def advance(eng, ctx, t):
-    venue.advance(eng, ctx, t)
+    return 0
 
 
 # ---------------------------------------------------------------- small, linked into the driver
 @hot(inline="always")
-def mark(eng, ctx, k, price, t):
+def mark(eng, ctx, out, logs, counters, k, price, t):
     if venue.mark(eng, ctx, k, price, t):
-        margin_call(eng, ctx, t)
+        engine(OP_MARGIN_CALL, eng, ctx, out, 0, logs, counters, k, 0.0, 0.0, 0.0, 0.0, t)
 
 
 @hot(inline="always")
@@ -133,16 +121,11 @@ def keep_logs(eng, logs, m, t):
 
 
 def preload(state, ctx, out, eng, counters_index: int, logs_index: int) -> None:
-    """Loads (or compiles) the entry points for these argument types before a driver runs: its cached machine code
-    calls them by symbol."""
+    """Loads (or compiles) the engine for these argument types before a driver runs: the driver's cached machine
+    code calls it by symbol."""
     from numba import typeof, types
 
     i64, f64 = types.int64, types.float64
-    e, c, o = typeof(eng), typeof(ctx), typeof(out)
     state_t = typeof(state)
-    match_bar.compile((e, c, i64, f64, f64, f64, f64, i64))
-    match_l1.compile((e, c, i64, f64, f64, f64, f64, i64))
-    margin_call.compile((e, c, i64))
-    after_handler.compile((e, c, o, i64, state_t[logs_index], state_t[counters_index], i64))
-    next_delivery.compile((e, i64))
-    advance.compile((e, c, i64))
+    engine.compile((i64, typeof(eng), typeof(ctx), typeof(out), i64, state_t[logs_index], state_t[counters_index],
+                    i64, f64, f64, f64, f64, i64))
