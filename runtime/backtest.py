@@ -82,6 +82,10 @@ class RawResult:
     log_ts: np.ndarray
     log_rows: np.ndarray
     final_ctx: np.ndarray
+    state: tuple                # the strategy's state arrays after the run (records, vars, warnings)
+    trading_state: str          # the risk engine's state at the end
+    instruments: list[Instrument]
+    start_equity: float
     timings: dict = field(default_factory=dict)
 
 
@@ -170,7 +174,6 @@ def run_engine(strategy, data: dict, params: dict | None = None, cash: float = 1
                         m.log_columns, len(m.records), es.TRADING_STATES.index(risk.trading_state), chunk=chunk)
     state = strategy.new_state(params)
     ctx = strategy.context(equity=cash, cash=cash)
-    eng[es.E_ACCT][es.A_START_EQUITY] = cash
     eng[es.E_ACCT][es.A_PEAK] = cash
     out = strategy.intent_buffer()
     driver = load_driver(strategy)
@@ -221,12 +224,8 @@ def run_engine(strategy, data: dict, params: dict | None = None, cash: float = 1
     t_run = time.perf_counter()
     cat = {name: np.concatenate(chunks) if chunks else chunks for name, chunks in parts.items()}
     result = RawResult(cat["fills"] if len(cat["fills"]) else np.zeros(0, FILL_DTYPE), cat["events"], cat["orders"],
-                       cat["equity_ts"], cat["equity"], cat["records"], cat["log_ts"], cat["logs"], ctx.copy())
+                       cat["equity_ts"], cat["equity"], cat["records"], cat["log_ts"], cat["logs"], ctx.copy(), state,
+                       es.TRADING_STATES[int(eng[es.E_IV][es.I_TRADING_STATE])], specs, cash)
     result.timings = {"prepare_s": t_load - t0, "run_s": t_run - t_load, "loop_s": loop_s, "events": total,
                       "dropped_logs": int(eng[es.E_IV][es.I_LOGS_DROPPED])}
-    result.state = state
-    result.trading_state = es.TRADING_STATES[int(eng[es.E_IV][es.I_TRADING_STATE])]
-    result.instruments = specs
-    result.start_equity = cash
-    result.venue = venue
     return result

@@ -70,25 +70,18 @@ M_ASK_SIZE = 3
 M_MARK = 4         # the price positions are valued at: bar close, quote mid, last trade
 M_MODE = 5         # how orders on k are matched: MODE_*
 M_SEEN = 6         # 1 once any market data of k has arrived
-M_FEES = 7         # fees paid on k
-M_VOLUME = 8       # traded quantity on k
-M_NOTIONAL = 9     # traded notional on k
-M_BAR_LOW = 10     # the current bar's low and high (fills on a bar must lie within them)
-M_BAR_HIGH = 11
-MARKET_COLS = 12
+M_BAR_LOW = 7      # the current bar's low and high (fills on a bar must lie within them)
+M_BAR_HIGH = 8
+MARKET_COLS = 9
 
 MODE_BARS = 0
 MODE_QUOTES = 1
 MODE_TRADES = 2
 
-# acct[...]
-A_FEES = 0
-A_PEAK = 1          # highest equity so far
-A_DAY_START = 2     # equity at the start of the current day (strategy time zone)
-A_TURNOVER = 3
-A_START_EQUITY = 4
-A_REALIZED = 5
-ACCT_COLS = 6
+# acct[...]: what the risk engine tracks of equity (fees, turnover and PnL are in the fills)
+A_PEAK = 0          # highest equity so far
+A_DAY_START = 1     # equity at the start of the current day (strategy time zone)
+ACCT_COLS = 2
 
 # cfg[...]
 C_FILL_ON_CLOSE = 0   # 1: a bar-matched order placed on a bar fills at that bar's close, not the next open

@@ -137,7 +137,7 @@ def log_event_of(eng, seq, k, side, qty, filled, price, tag, kind, reason, t):
 
 # ---------------------------------------------------------------- the table
 @hot(inline="always")
-def open_count(eng, ctx, k, delta):
+def open_count(ctx, k, delta):
     ctx[CTX_HEADER + INSTRUMENT_SLOTS * k + OPEN_ORDERS] += delta
 
 
@@ -213,7 +213,7 @@ def finish(eng, ctx, j):
     orders = eng[E_ORDERS]
     if orders[j]["status"] != ST_DONE:
         orders[j]["status"] = ST_DONE
-        open_count(eng, ctx, orders[j]["instrument"], -1.0)
+        open_count(ctx, orders[j]["instrument"], -1.0)
         eng[E_IV][I_DONE_ROWS] += 1
 
 
@@ -360,7 +360,7 @@ def contingencies(eng, ctx, j, qty, t):
                             NO_TIME, FLAG_REDUCE_ONLY, o["tag"], group, seq, math.nan, math.nan, -1, t)
                 if r >= 0:
                     orders[r]["status"] = ST_WORKING  # the venue holds the legs: no submit latency
-                    open_count(eng, ctx, o["instrument"], 1.0)
+                    open_count(ctx, o["instrument"], 1.0)
         return
     group = o["oco"]
     if group == NO_ID:

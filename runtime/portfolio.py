@@ -12,8 +12,8 @@ from __future__ import annotations
 import math
 
 from .context import AVG_PRICE, CASH, CTX_HEADER, EQUITY, INSTRUMENT_SLOTS, POSITION, REALIZED_PNL, UNREALIZED_PNL
-from .engine_state import (A_FEES, A_REALIZED, A_TURNOVER, E_ACCT, E_EQ, E_EQ_TS, E_IV, E_MARKET, E_RECORDS,
-                           E_SPEC, EQ_CASH, EQ_EQUITY, EQ_EXPOSURE, I_N_EQ, I_STATUS, M_FEES, M_MARK, M_NOTIONAL, M_VOLUME,
+from .engine_state import (E_EQ, E_EQ_TS, E_IV, E_MARKET, E_RECORDS,
+                           E_SPEC, EQ_CASH, EQ_EQUITY, EQ_EXPOSURE, I_N_EQ, I_STATUS, M_MARK,
                            STATUS_OVERFLOW)
 from .instruments import CASH_SETTLED, MULTIPLIER
 from .jit import hot
@@ -24,7 +24,7 @@ FLAT_EPS = 1e-9  # a position this small relative to the traded quantity is flat
 @hot
 def apply_fill(eng, ctx, k, side, qty, price, fee):
     """Books one fill of `qty` (> 0) at `price` on instrument k; returns the PnL it realized."""
-    spec, market, acct = eng[E_SPEC], eng[E_MARKET], eng[E_ACCT]
+    spec = eng[E_SPEC]
     mult = spec[k, MULTIPLIER]
     b = CTX_HEADER + INSTRUMENT_SLOTS * k
     pos = ctx[b + POSITION]
@@ -50,13 +50,6 @@ def apply_fill(eng, ctx, k, side, qty, price, fee):
     else:
         ctx[CASH] += realized
     ctx[CASH] -= fee
-    notional = qty * price * mult
-    acct[A_FEES] += fee
-    acct[A_TURNOVER] += notional
-    acct[A_REALIZED] += realized
-    market[k, M_FEES] += fee
-    market[k, M_VOLUME] += qty
-    market[k, M_NOTIONAL] += notional
     refresh(eng, ctx)
     return realized
 

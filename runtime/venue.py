@@ -135,7 +135,7 @@ def send(eng, ctx, it, k, side, qty, flags, seq, t):
     if j < 0:
         eng[E_IV][I_STATUS] = STATUS_TOO_MANY_ORDERS  # the loop stops and says so
         return
-    open_count(eng, ctx, k, 1.0)
+    open_count(ctx, k, 1.0)
     log_event(eng, j, ORDER_SUBMITTED, NO_REASON, t)
     reason = check(eng, ctx, j, k, side, qty, price, trigger, flags, t)
     if reason != NO_REASON:
@@ -321,7 +321,7 @@ def liquidate(eng, ctx, t):
         if j < 0:
             continue
         orders[j]["status"] = ST_WORKING
-        open_count(eng, ctx, k, 1.0)
+        open_count(ctx, k, 1.0)
         fill(eng, ctx, j, abs(pos), market[k, M_MARK], False, t)
     iv[I_TRADING_STATE] = TS_REDUCING
     compact(eng)
