@@ -25,12 +25,17 @@ def load(directory):
 
 
 def backtest(strategy, data, params=None, **options):
-    """Run a strategy (a .nts path or a CompiledStrategy) over `data` (stream -> event array; see
-    docs/backtest.md) and return a BacktestResult: `.orders`, `.fills`, `.positions`, `.equity` DataFrames and
-    `.stats`. `options`: cash, instruments, venue (runtime.backtest.Venue), risk (runtime.backtest.Risk), start,
-    end (ns), progress."""
+    """Run a strategy (a .nts path or a CompiledStrategy) over `data` (stream -> event array, or the path of a data
+    catalog; see docs/backtest.md) and return a BacktestResult: `.orders`, `.fills`, `.positions`, `.equity`
+    DataFrames, `.stats` and `.plot()`. `options`: cash, instruments, venue (runtime.backtest.Venue), risk
+    (runtime.backtest.Risk), start, end (ns), progress."""
+    from pathlib import Path
+
     from .runtime.backtest import run_engine
+    from .runtime.catalog_feed import CatalogFeed
     from .runtime.result import BacktestResult
     if not hasattr(strategy, "manifest"):
         strategy = compile(strategy)
+    if isinstance(data, (str, Path)):
+        data = CatalogFeed(data)
     return BacktestResult(strategy, run_engine(strategy, data, params=params, **options), params)

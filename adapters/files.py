@@ -29,8 +29,10 @@ from ..runtime.events import BAR_DTYPE, QUOTE_DTYPE, TRADE_DTYPE
 
 NS = 10**9
 DTYPES = {"bars": BAR_DTYPE, "quotes": QUOTE_DTYPE, "trades": TRADE_DTYPE}
-PRICE_FIELDS = {"bars": ("open", "high", "low", "close"), "quotes": ("bid", "ask"), "trades": ("price",)}
-SIZE_FIELDS = {"bars": ("volume",), "quotes": ("bid_size", "ask_size"), "trades": ("size",)}
+PRICE_FIELDS = {"bars": ("open", "high", "low", "close"), "quotes": ("bid", "ask"), "trades": ("price",),
+                "book": (), "mbo": (), "status": ()}
+SIZE_FIELDS = {"bars": ("volume",), "quotes": ("bid_size", "ask_size"), "trades": ("size",), "book": (),
+               "mbo": ("size",), "status": ()}
 TIME_NAMES = ("ts_event", "timestamp", "time", "datetime", "date", "ts")
 UNIT_NS = {"s": NS, "ms": 10**6, "us": 10**3, "ns": 1}
 
@@ -41,7 +43,7 @@ class DataError(ValueError):
     kind = "bad data"
 
     def __init__(self, source: str, row: int | None, message: str):
-        self.source, self.row = source, row
+        self.source, self.row, self.message = source, row, message
         super().__init__(f"{source}{f':{row}' if row is not None else ''}: {self.kind}: {message}")
 
 
@@ -73,6 +75,14 @@ class CrossedQuote(DataError):
     kind = "crossed quote"
 
 
+class UnknownInstrument(DataError):
+    kind = "unknown instrument"
+
+
+class MissingData(DataError):
+    kind = "missing data"
+
+
 @dataclass
 class Repairs:
     """What `validate(..., repair=True)` changed."""
@@ -88,19 +98,20 @@ class Repairs:
 
 # ---------------------------------------------------------------- validation
 def validate(events: np.ndarray, kind: str, source: str, first_row: int = 1, repair: bool = False):
-    """Checks events of `kind` read from `source` (row numbers from `first_row`). Returns (events, Repairs)."""
+    """Checks events of `kind` (bars, quotes, trades, book, mbo, status) read from `source` (row numbers from
+    `first_row`). Returns (events, Repairs). MBO events are ordered by `ts_recv`, as venues sequence them."""
     repairs = Repairs()
-    ts = events["ts_event"]
+    ts = events["ts_recv" if kind == "mbo" else "ts_event"]
     order = np.argsort(ts, kind="stable")
     back = np.flatnonzero(ts[1:] < ts[:-1])
     if len(back):
         if not repair:
             j = int(back[0]) + 1
             raise UnsortedTimestamps(source, first_row + j,
-                                     f"{_iso(ts[j])} comes after {_iso(ts[j - 1])} (use --repair to sort)")
+                                     f"{iso(ts[j])} comes after {iso(ts[j - 1])} (use --repair to sort)")
         repairs.sorted_rows = int(np.count_nonzero(order != np.arange(len(ts))))
         events = events[order]
-        ts = events["ts_event"]
+        ts = events["ts_recv" if kind == "mbo" else "ts_event"]
         order = np.argsort(order, kind="stable")  # sorted position -> original row, for messages below
     else:
         order = np.arange(len(ts))
@@ -111,11 +122,11 @@ def validate(events: np.ndarray, kind: str, source: str, first_row: int = 1, rep
         if not exact.all():
             j = int(same[~exact][0]) + 1
             raise DuplicateTimestamps(source, first_row + int(order[j]),
-                                      f"two different bars at {_iso(ts[j])}")
+                                      f"two different bars at {iso(ts[j])}")
         if not repair:
             j = int(same[0]) + 1
             raise DuplicateTimestamps(source, first_row + int(order[j]),
-                                      f"the bar at {_iso(ts[j])} appears twice (use --repair to drop the copy)")
+                                      f"the bar at {iso(ts[j])} appears twice (use --repair to drop the copy)")
         keep = np.ones(len(events), bool)
         keep[same + 1] = False
         repairs.dropped_duplicates = int((~keep).sum())
@@ -152,18 +163,43 @@ def validate(events: np.ndarray, kind: str, source: str, first_row: int = 1, rep
             j = int(bad[0])
             raise CrossedQuote(source, first_row + int(order[j]),
                                f"bid {events['bid'][j]} above ask {events['ask'][j]}")
+    if kind == "book":
+        _validate_book(events, source, first_row, order)
     return events, repairs
 
 
-def _iso(ns) -> str:
+def _validate_book(events: np.ndarray, source: str, first_row: int, order: np.ndarray) -> None:
+    """A snapshot's levels with size hold finite positive prices (an empty level, size 0, may have none), and the
+    best bid is not above the best ask."""
+    for side in ("bid", "ask"):
+        price, size = events[f"{side}_price"], events[f"{side}_size"]
+        for name, bad in ((f"{side}_size", ~np.isfinite(size) | (size < 0)),
+                          (f"{side}_price", (size > 0) & ~(np.isfinite(price) & (price > 0)))):
+            rows = np.flatnonzero(bad.any(axis=1))
+            if len(rows):
+                j = int(rows[0])
+                level = int(np.flatnonzero(bad[j])[0])
+                value = events[name][j, level]
+                error = NonFiniteValue if not np.isfinite(value) else NonPositivePrice
+                raise error(source, first_row + int(order[j]), f"{name} at level {level} is {value}")
+    both = (events["bid_size"][:, 0] > 0) & (events["ask_size"][:, 0] > 0)
+    bad = np.flatnonzero(both & (events["bid_price"][:, 0] > events["ask_price"][:, 0]))
+    if len(bad):
+        j = int(bad[0])
+        raise CrossedQuote(source, first_row + int(order[j]), f"best bid {events['bid_price'][j, 0]} above the best "
+                                                              f"ask {events['ask_price'][j, 0]}")
+
+
+def iso(ns) -> str:
     return datetime.fromtimestamp(int(ns) / NS, tz=timezone.utc).isoformat().replace("+00:00", "Z")
 
 
 # ---------------------------------------------------------------- reading
 def read_events(path: str | Path, kind: str = "bars", columns: dict[str, str] | None = None, tz: str = "UTC",
                 time_unit: str | None = None, bar_time: str = "close", timeframe_ns: int | None = None,
-                repair: bool = False) -> np.ndarray:
-    """Events of `kind` from a CSV, Parquet or Lean zip file, validated."""
+                repair: bool = False, report: Repairs | None = None) -> np.ndarray:
+    """Events of `kind` from a CSV, Parquet or Lean zip file, validated; what `repair` fixed is added to
+    `report`."""
     path = Path(path)
     source = str(path)
     if kind not in DTYPES:
@@ -178,7 +214,10 @@ def read_events(path: str | Path, kind: str = "bars", columns: dict[str, str] | 
                 raise WrongSchema(source, None, "bar_time='open' needs bars and their timeframe")
             events["ts_event"] += timeframe_ns
             events["ts_recv"] = events["ts_event"]
-    events, _ = validate(events, kind, source, first_row, repair)
+    events, repairs = validate(events, kind, source, first_row, repair)
+    if report is not None:
+        report.sorted_rows += repairs.sorted_rows
+        report.dropped_duplicates += repairs.dropped_duplicates
     return events
 
 

@@ -135,14 +135,15 @@ def compile(file: str, emit: str | None, output: str | None) -> None:  # noqa: A
 
 @main.command()
 @click.argument("file", type=click.Path(dir_okay=False))
-@click.option("--data", "data", multiple=True, metavar="[NAME=]PATH",
-              help="A stream's events: CSV, Parquet or a Lean zip. NAME is a stream key, alias or instrument; "
-                   "without it, the strategy's only stream. Repeat for several.")
+@click.option("--data", "data", multiple=True, metavar="CATALOG|[NAME=]PATH",
+              help="A data catalog (`ntc data import`), or a stream's events: CSV, Parquet or a Lean zip. NAME is a "
+                   "stream key, alias or instrument; without it, the strategy's only stream. Repeat for several.")
 @click.option("--from", "start", default=None, metavar="DATE", help="First event time (ISO date or datetime, UTC).")
 @click.option("--to", "end", default=None, metavar="DATE", help="Last event time (ISO date or datetime, UTC).")
 @click.option("--param", "params", multiple=True, metavar="NAME=VALUE", help="A param value; repeat for several.")
 @click.option("--instrument", "symbols", multiple=True, metavar="NAME=SYMBOL",
-              help="Trade instrument NAME as SYMBOL (its venue suffix picks tick, lot and kind).")
+              help="Trade instrument NAME as SYMBOL (its catalog definition, else its venue suffix, gives tick, lot "
+                   "and kind).")
 @click.option("--out", "out_dir", default=None, type=click.Path(file_okay=False),
               help="Write orders, fills, positions, equity and order events as Parquet files here.")
 @click.option("--cash", default=100_000.0, show_default=True, help="Starting cash.")
@@ -171,14 +172,102 @@ def run(file, data, start, end, params, symbols, out_dir, cash, fill_on_close, s
         _print_text([result])
         sys.exit(1)
     from ..runtime import run_command
-    mapping = {}
-    for pair in columns:
-        field, sep, name = pair.partition("=")
-        if not sep:
-            raise click.BadParameter(f"{pair!r}: expected FIELD=NAME", param_hint="--column")
-        mapping[field] = name
+    mapping = _pairs(columns, "--column")
     sys.exit(run_command.run(file, data, params, symbols, start, end, out_dir, cash, fill_on_close, seed,
                              slippage_ticks, mapping, tz, bar_time, repair, quiet))
+
+
+@main.group()
+def data() -> None:
+    """Build and inspect a data catalog (Parquet, by data type, instrument and day)."""
+
+
+@data.command("import")
+@click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False))
+@click.option("--catalog", default="catalog", show_default=True, type=click.Path(file_okay=False),
+              help="The catalog folder (made if missing).")
+@click.option("--symbol", default=None, help="The instrument of a CSV, Parquet or Lean file (SPY.ARCA, ESU4.GLBX).")
+@click.option("--type", "kind", type=click.Choice(["bars", "quotes", "trades"]), default="bars", show_default=True,
+              help="What a CSV, Parquet or Lean file holds.")
+@click.option("--timeframe", default=None, metavar="DURATION", help="The bars' period (1m, 1h, 1d).")
+@click.option("--column", "columns", multiple=True, metavar="FIELD=NAME",
+              help="Read FIELD (ts_event, open, close, bid, ...) from the file's column NAME.")
+@click.option("--tz", default="UTC", show_default=True, help="Time zone of naive times in the files.")
+@click.option("--time-unit", type=click.Choice(["s", "ms", "us", "ns"]), default=None,
+              help="Unit of integer times (default: guessed from their size).")
+@click.option("--bar-time", type=click.Choice(["close", "open"]), default="close", show_default=True,
+              help="Whether the files stamp bars with their close or their open time.")
+@click.option("--repair", is_flag=True, help="Sort unsorted rows and drop exact duplicates instead of failing.")
+@click.option("--replace", is_flag=True, help="Replace the catalog's data of the times these files cover.")
+@_guarded
+def data_import(files, catalog, symbol, kind, timeframe, columns, tz, time_unit, bar_time, repair, replace) -> None:
+    """Import CSV, Parquet, Lean zip or Databento DBN files into a catalog, validated.
+
+    \b
+    Examples:
+      ntc data import --catalog catalog futures_ohlcv-1m.dbn.zst futures_definition.dbn.zst
+      ntc data import --catalog catalog spy.csv --symbol SPY.ARCA --timeframe 1d --tz America/New_York
+    """
+    from ..adapters.catalog import Catalog
+    from ..adapters.data_import import import_file
+    from ..adapters.files import DataError
+    mapping = _pairs(columns, "--column")
+    try:
+        store = Catalog(catalog, create=True)
+        for path in files:
+            done = import_file(store, path, symbol=symbol, kind=kind, timeframe=timeframe, columns=mapping, tz=tz,
+                               time_unit=time_unit, bar_time=bar_time, repair=repair, replace=replace)
+            what = [f"{rows:,} {data_type} of {sym}" for data_type, sym, rows in done.series]
+            what += [f"the definition of {sym}" for sym in done.instruments]
+            click.echo(f"{path}: {', '.join(what) or 'nothing'}"
+                       + (f" ({done.repairs})" if repair and done.repairs else ""), err=True)
+    except DataError as exc:
+        click.echo(f"ntc data import: {exc}", err=True)
+        sys.exit(1)
+
+
+@data.command("ls")
+@click.argument("catalog", default="catalog", type=click.Path(file_okay=False))
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@_guarded
+def data_ls(catalog, as_json) -> None:
+    """List what a catalog holds: each series' rows, files and time range."""
+    import json
+    from dataclasses import asdict
+
+    from ..adapters.catalog import Catalog
+    from ..adapters.files import DataError, iso
+    try:
+        store = Catalog(catalog)
+        entries = store.entries()
+    except DataError as exc:
+        click.echo(f"ntc data ls: {exc}", err=True)
+        sys.exit(1)
+    if as_json:
+        click.echo(json.dumps([asdict(e) | {"first": iso(e.first), "last": iso(e.last)} for e in entries], indent=2))
+        return
+    from rich.console import Console
+    from rich.table import Table
+    table = Table(title=f"{catalog}: {len(entries)} series")
+    for name in ("instrument", "type", "rows", "files", "first", "last", "size"):
+        table.add_column(name, justify="right" if name in ("rows", "files", "size") else "left")
+    for e in sorted(entries, key=lambda e: (e.symbol, e.data_type)):
+        spec = "" if store.instrument(e.symbol) is None else " *"
+        table.add_row(e.symbol + spec, e.data_type, f"{e.rows:,}", str(e.files), iso(e.first)[:19], iso(e.last)[:19],
+                      f"{e.bytes / 1e6:.1f} MB")
+    Console().print(table)
+    if any(store.instrument(e.symbol) for e in entries):
+        click.echo("* the catalog holds the instrument's definition (tick size, multiplier, ...)")
+
+
+def _pairs(pairs: tuple[str, ...], option: str) -> dict[str, str]:
+    out = {}
+    for pair in pairs:
+        key, sep, value = pair.partition("=")
+        if not sep:
+            raise click.BadParameter(f"{pair!r}: expected FIELD=NAME", param_hint=option)
+        out[key] = value
+    return out
 
 
 if __name__ == "__main__":

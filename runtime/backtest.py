@@ -11,6 +11,7 @@ instrument name (`spy`, when it has one stream), each a numpy record array of th
 
 from __future__ import annotations
 
+import itertools
 import time
 from dataclasses import dataclass, field
 
@@ -19,6 +20,7 @@ import numpy as np
 from . import engine_state as es
 from ..adapters.files import validate
 from ..compiler.manifest import STATE_ARRAYS
+from .catalog_feed import CatalogFeed
 from .driver import load_driver, matching_streams
 from .events import FILL_DTYPE, ORDER_EVENT_KINDS, TIMER_DTYPE
 from .instruments import Instrument, default_instrument, spec_rows
@@ -130,22 +132,41 @@ def _finest_bars(streams):
     return min(bars, key=lambda s: s.timeframe_ns or 0) if bars else None
 
 
-def run_engine(strategy, data: dict, params: dict | None = None, cash: float = 100_000.0,
-               instruments: dict[str, Instrument] | None = None, venue: Venue | None = None,
+def run_engine(strategy, data, params: dict | None = None, cash: float = 100_000.0,
+               instruments: dict[str, Instrument | str] | None = None, venue: Venue | None = None,
                risk: Risk | None = None, start: int | None = None, end: int | None = None,
                progress=None, chunk: int = 1 << 16) -> RawResult:
-    """Runs the compiled loop over `data` and returns its raw logs. `start`/`end` (ns) cut the data."""
+    """Runs the compiled loop over `data` (a dict of event arrays, or a CatalogFeed read window by window) and
+    returns its raw logs. `start`/`end` (ns) cut the data. `instruments` maps an instrument's name or symbol to
+    its specification, or to the symbol it is traded as (whose specification the catalog or the defaults give)."""
     venue = venue or Venue()
     risk = risk or Risk()
     m = strategy.manifest
     t0 = time.perf_counter()
-    streams = _stream_data(strategy, data)
-    if start is not None or end is not None:
-        lo = -(2**63) if start is None else start
-        hi = 2**63 - 1 if end is None else end
-        streams = [s[(s["ts_event"] >= lo) & (s["ts_event"] <= hi)] for s in streams]
     given = instruments or {}
-    specs = [given.get(i.name) or given.get(i.symbol) or default_instrument(i.symbol) for i in m.instruments]
+    chosen = {i.name: given.get(i.name) or given.get(i.symbol) for i in m.instruments}
+    symbols = {name: got if isinstance(got, str) else got.symbol for name, got in chosen.items() if got}
+    if isinstance(data, CatalogFeed):
+        feed = data
+        if start is not None or end is not None:
+            feed.start, feed.end = start, end
+        feed.bind(m, symbols)
+        windows, total = feed.windows(), feed.total
+    else:
+        feed = None
+        streams = _stream_data(strategy, data)
+        if start is not None or end is not None:
+            lo = -(2**63) if start is None else start
+            hi = 2**63 - 1 if end is None else end
+            streams = [s[(s["ts_event"] >= lo) & (s["ts_event"] <= hi)] for s in streams]
+        windows = iter([(streams, max((int(s["ts_event"][-1]) for s in streams if len(s)), default=0))])
+        total = sum(len(s) for s in streams)
+    specs = []
+    for i in m.instruments:
+        got = chosen[i.name]
+        symbol = symbols.get(i.name, i.symbol)
+        specs.append(got if isinstance(got, Instrument) else
+                     (feed.catalog.instrument(symbol) if feed else None) or default_instrument(symbol))
     modes = np.full(len(specs), es.MODE_BARS, np.float64)
     for s, is_matching in zip(m.streams, matching_streams(m)):
         if is_matching and s.data != "bars":
@@ -180,14 +201,19 @@ def run_engine(strategy, data: dict, params: dict | None = None, cash: float = 1
     preload(state, ctx, out, eng, STATE_ARRAYS.index("counters"), STATE_ARRAYS.index("logs"))
     t_load = time.perf_counter()
 
-    first = min((int(s["ts_event"][0]) for s in streams if len(s)), default=0)
-    t_end = max((int(s["ts_event"][-1]) for s in streams if len(s)), default=0)
+    t_read = time.perf_counter()
+    ahead = []  # the windows read to find the first event
+    for window in windows:
+        ahead.append(window)
+        if any(len(s) for s in window[0]):
+            break
+    read_s = time.perf_counter() - t_read
+    first = min((int(s["ts_event"][0]) for s in ahead[-1][0] if len(s)), default=0) if ahead else 0
     timers = np.array([[(first // iv + 1) * iv, iv] for iv in
                        sorted(int(n.split(":")[2]) for n in m.entry_points if n.startswith("on:timer:"))],
                       np.int64).reshape(-1, 2)
     tev = np.zeros(1, TIMER_DTYPE)
-    cur = np.zeros(len(streams), np.int64)
-    total = sum(len(s) for s in streams)
+    cur = np.zeros(len(m.streams), np.int64)
     parts = {name: [] for name in ("fills", "events", "orders", "equity_ts", "equity", "records", "log_ts", "logs")}
 
     def drain():
@@ -204,28 +230,39 @@ def run_engine(strategy, data: dict, params: dict | None = None, cash: float = 1
     driver.start(tev, state, ctx, out, eng)
     limit = 1 << 22 if progress is None else 1 << 18
     loop_s = 0.0
+    done = t_end = 0
+    source = itertools.chain(ahead, windows)
     while True:
-        t_call = time.perf_counter()
-        status = int(driver.run(*streams, cur, t_end, timers, tev, state, ctx, out, eng, limit))
-        loop_s += time.perf_counter() - t_call
-        if status in (es.STATUS_CHUNK, es.STATUS_RUNNING):
-            drain()
-            if progress is not None:
-                progress(int(cur.sum()), total)
-            continue
-        if status != es.STATUS_DONE:
-            raise BacktestError(f"the run stopped: {es.STATUS_MESSAGES[status]}")
-        break
+        t_read = time.perf_counter()
+        window = next(source, None)
+        read_s += time.perf_counter() - t_read
+        if window is None:
+            break
+        streams, t_end = window
+        cur[:] = 0
+        while True:
+            t_call = time.perf_counter()
+            status = int(driver.run(*streams, cur, t_end, timers, tev, state, ctx, out, eng, limit))
+            loop_s += time.perf_counter() - t_call
+            if status in (es.STATUS_CHUNK, es.STATUS_RUNNING):
+                drain()
+                if progress is not None:
+                    progress(done + int(cur.sum()), total)
+                continue
+            if status != es.STATUS_DONE:
+                raise BacktestError(f"the run stopped: {es.STATUS_MESSAGES[status]}")
+            break
+        done += int(cur.sum())
     tev[0]["ts_event"] = tev[0]["ts_recv"] = t_end
     driver.stop(tev, state, ctx, out, eng)
     drain()
     if progress is not None:
-        progress(total, total)
+        progress(done, done)
     t_run = time.perf_counter()
     cat = {name: np.concatenate(chunks) if chunks else chunks for name, chunks in parts.items()}
     result = RawResult(cat["fills"] if len(cat["fills"]) else np.zeros(0, FILL_DTYPE), cat["events"], cat["orders"],
                        cat["equity_ts"], cat["equity"], cat["records"], cat["log_ts"], cat["logs"], ctx.copy(), state,
                        es.TRADING_STATES[int(eng[es.E_IV][es.I_TRADING_STATE])], specs, cash)
-    result.timings = {"prepare_s": t_load - t0, "run_s": t_run - t_load, "loop_s": loop_s, "events": total,
-                      "dropped_logs": int(eng[es.E_IV][es.I_LOGS_DROPPED])}
+    result.timings = {"prepare_s": t_load - t0, "run_s": t_run - t_load, "loop_s": loop_s, "read_s": read_s,
+                      "events": done, "dropped_logs": int(eng[es.E_IV][es.I_LOGS_DROPPED])}
     return result

@@ -33,6 +33,16 @@ def book_dtype(depth: int) -> np.dtype:
         (f"{side}_{what}", np.float64, (depth,)) for side in ("bid", "ask") for what in ("price", "size", "orders")])
 
 
+# One L3 (market-by-order) book event as a venue sends it. action: ord() of Databento's letter (A add, C cancel,
+# M modify, R clear, T trade, F fill); side: 1 bid, -1 ask, 0 none. MBO events are in `ts_recv` order.
+MBO_DTYPE = np.dtype(_HEAD + [("order_id", np.uint64), ("price", np.float64), ("size", np.float64),
+                              ("action", np.int8), ("side", np.int8), ("flags", np.uint8)])
+
+# A change of an instrument's trading status (Databento's status schema: action and reason codes, is_trading
+# 1 yes, 0 no, -1 not stated).
+STATUS_DTYPE = np.dtype(_HEAD + [("action", np.int16), ("reason", np.int16), ("is_trading", np.int8)])
+
+
 # side: 1 buy, -1 sell. `seq` is the client order id sequence of the order that filled.
 FILL_DTYPE = np.dtype(_HEAD + [("side", np.int8), ("qty", np.float64), ("price", np.float64), ("fee", np.float64),
                                ("tag", np.int32), ("is_maker", np.bool_), ("seq", np.int64)])

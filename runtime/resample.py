@@ -12,14 +12,15 @@ import numpy as np
 from .events import BAR_DTYPE
 
 
-def resample_bars(bars: np.ndarray, source_ns: int, period_ns: int) -> np.ndarray:
+def resample_bars(bars: np.ndarray, source_ns: int, period_ns: int, closed_by: int | None = None) -> np.ndarray:
+    """The bars of the periods that have closed by `closed_by` (ns; by default the last source bar's time)."""
     if len(bars) == 0:
         return np.zeros(0, BAR_DTYPE)
     bucket = (bars["ts_event"] - source_ns) // period_ns
     starts = np.flatnonzero(np.r_[True, bucket[1:] != bucket[:-1]])
     ends = np.r_[starts[1:], len(bars)]
     period_end = (bucket[starts] + 1) * period_ns
-    closed = period_end <= bars["ts_event"][-1]
+    closed = period_end <= (bars["ts_event"][-1] if closed_by is None else closed_by)
     out = np.zeros(len(starts), BAR_DTYPE)
     out["ts_event"] = period_end
     out["ts_recv"] = period_end

@@ -4,6 +4,8 @@
 
 `--data NAME=PATH` gives a stream its file (NAME: a stream key, alias or instrument; PATH: CSV, Parquet or a Lean
 zip); a strategy with one stream may omit `NAME=`. Bar streams without a file are resampled from a finer one.
+`--data CATALOG` (a folder `ntc data import` made) gives every stream its series of the catalog, read a window of
+days at a time.
 """
 
 from __future__ import annotations
@@ -12,9 +14,10 @@ import sys
 from datetime import datetime, timezone
 from pathlib import Path
 
-from ..adapters.files import DataError, read_events
+from ..adapters.catalog import Catalog
+from ..adapters.files import DataError, Repairs, read_events
 from .backtest import BacktestError, Risk, Venue
-from .instruments import default_instrument
+from .catalog_feed import CatalogFeed
 
 STAT_ROWS = (
     ("total_return", "Total return", "pct"), ("annual_return", "Annual return", "pct"),
@@ -74,7 +77,12 @@ def parse_params(manifest, pairs: tuple[str, ...]) -> dict:
 
 
 def load_data(manifest, specs: tuple[str, ...], columns: dict[str, str], tz: str, bar_time: str,
-              repair: bool) -> dict:
+              repair: bool):
+    """The run's data: a CatalogFeed for `--data CATALOG`, else stream key -> events read from files."""
+    if len(specs) == 1 and Catalog.is_catalog(specs[0]):
+        return CatalogFeed(specs[0])
+    if any(Catalog.is_catalog(spec.partition("=")[2] or spec) for spec in specs):
+        raise UsageError("--data CATALOG gives all the streams their data: give it alone")
     streams = manifest.streams
     names = {s.key: s for s in streams} | {s.alias: s for s in streams if s.alias}
     by_instrument = {}
@@ -96,13 +104,17 @@ def load_data(manifest, specs: tuple[str, ...], columns: dict[str, str], tz: str
             raise UsageError(f"--data {name}=...: no stream or instrument {name!r}; streams: {', '.join(names)}")
         if not Path(path).exists():
             raise UsageError(f"--data {name}={path}: no such file")
+        repairs = Repairs()
         data[stream.key] = read_events(path, stream.data, columns=columns, tz=tz, bar_time=bar_time,
-                                       timeframe_ns=stream.timeframe_ns, repair=repair)
+                                       timeframe_ns=stream.timeframe_ns, repair=repair, report=repairs)
+        if repair:
+            print(f"{path}: {repairs}", file=sys.stderr)
     return data
 
 
-def parse_instruments(manifest, pairs: tuple[str, ...]) -> dict:
-    """`--instrument NAME=SYMBOL`: the instrument traded as another symbol, with that symbol's defaults."""
+def parse_instruments(manifest, pairs: tuple[str, ...]) -> dict[str, str]:
+    """`--instrument NAME=SYMBOL`: the instrument traded (and read from a catalog) as another symbol, with that
+    symbol's specification (the catalog's, else the defaults of its venue suffix)."""
     names = [i.name for i in manifest.instruments]
     out = {}
     for pair in pairs:
@@ -112,7 +124,7 @@ def parse_instruments(manifest, pairs: tuple[str, ...]) -> dict:
         if name not in names:
             raise UsageError(f"--instrument {name}: {manifest.strategy} has no instrument {name!r}; it has "
                              + ", ".join(names))
-        out[name] = default_instrument(symbol)
+        out[name] = symbol
     return out
 
 
@@ -137,7 +149,12 @@ def run(file: str, data_specs, params, symbols, start, end, out_dir, cash, fill_
         data = load_data(strategy.manifest, data_specs, columns, tz, bar_time, repair)
         loaded = time.perf_counter()
         venue = Venue(fill_on_close=fill_on_close, seed=seed, slippage_ticks=slippage_ticks)
-        total = sum(len(v) for v in data.values())
+        if isinstance(data, CatalogFeed):
+            data.start, data.end = parse_time(start), parse_time(end)
+            data.bind(strategy.manifest, instruments)
+            total = data.total
+        else:
+            total = sum(len(v) for v in data.values())
         with Progress(TextColumn("{task.description}"), BarColumn(), TextColumn("{task.completed:,}/{task.total:,}"),
                       TimeRemainingColumn(), console=console, transient=True,
                       disable=quiet or total < 2_000_000) as progress:
@@ -164,7 +181,7 @@ def run(file: str, data_specs, params, symbols, start, end, out_dir, cash, fill_
         console.print(line, markup=False, highlight=False)
     for w in strategy.warnings(raw.state):
         console.print(str(w), markup=False, highlight=False)
-    console.print(f"compile {compiled - started:.2f} s, load data {loaded - compiled:.2f} s, "
+    console.print(f"compile {compiled - started:.2f} s, load data {loaded - compiled + raw.timings['read_s']:.2f} s, "
                   f"run {raw.timings['run_s']:.2f} s ({raw.timings['events'] / max(raw.timings['loop_s'], 1e-9) / 1e6:.1f} "
                   f"M events/s in the loop)", markup=False, highlight=False)
     return 0
