@@ -145,7 +145,7 @@ def compile(file: str, emit: str | None, output: str | None) -> None:  # noqa: A
               help="Trade instrument NAME as SYMBOL (its catalog definition, else its venue suffix, gives tick, lot "
                    "and kind).")
 @click.option("--out", "out_dir", default=None, type=click.Path(file_okay=False),
-              help="Write orders, fills, positions, equity and order events as Parquet files here.")
+              help="Write orders, fills, positions, equity and order events as Parquet files here, and report.html.")
 @click.option("--cash", default=100_000.0, show_default=True, help="Starting cash.")
 @click.option("--fill-on-close", is_flag=True,
               help="Fill orders placed on a bar at its close (default: at the next bar's open).")

@@ -89,6 +89,7 @@ class RawResult:
     instruments: list[Instrument]
     start_equity: float
     timings: dict = field(default_factory=dict)
+    fill_on_close: bool = False  # how orders placed on a bar filled (the report says which)
 
 
 def _stream_data(strategy, data: dict) -> list[np.ndarray]:
@@ -263,6 +264,7 @@ def run_engine(strategy, data, params: dict | None = None, cash: float = 100_000
     result = RawResult(cat["fills"] if len(cat["fills"]) else np.zeros(0, FILL_DTYPE), cat["events"], cat["orders"],
                        cat["equity_ts"], cat["equity"], cat["records"], cat["log_ts"], cat["logs"], ctx.copy(), state,
                        es.TRADING_STATES[int(eng[es.E_IV][es.I_TRADING_STATE])], specs, cash)
+    result.fill_on_close = venue.fill_on_close
     result.timings = {"prepare_s": t_load - t0, "run_s": t_run - t_load, "loop_s": loop_s, "read_s": read_s,
                       "events": done, "dropped_logs": int(eng[es.E_IV][es.I_LOGS_DROPPED])}
     return result

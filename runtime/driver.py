@@ -25,6 +25,7 @@ from .ops import LOG_COUNT
 from .events import ORDER_EVENT_KINDS
 
 DRIVER_FILE = "driver.py"
+DRIVER_FORMAT = 2  # changes when the generated code does, so that drivers written before are rewritten
 
 
 def matching_streams(manifest) -> list[bool]:
@@ -160,7 +161,7 @@ def driver_source(strategy) -> str:
             "                    deliver(state, ctx, out, eng, tb)",
         ]
         if i == primary:
-            lines.append("            L.sample(eng, ctx, records, tb)")
+            lines.append(f"            L.sample(eng, ctx, records, {k}, tb)")
         lines.append(f"            cur[{i}] = j + 1")
     lines += [
         "        done += 1",
@@ -202,7 +203,7 @@ def _after(t: str) -> str:
 
 def driver_key(strategy) -> str:
     m = strategy.manifest
-    return hashlib.sha256(f"{m.source_sha256} {m.compiler_version}".encode()).hexdigest()[:16]
+    return hashlib.sha256(f"{m.source_sha256} {m.compiler_version} {DRIVER_FORMAT}".encode()).hexdigest()[:16]
 
 
 def load_driver(strategy):

@@ -152,7 +152,8 @@ LIMIT_COLS = 7
 EQ_EQUITY = 0
 EQ_CASH = 1
 EQ_EXPOSURE = 2  # gross exposure, currency
-EQ_COLS = 3
+EQ_PRICE = 3     # the mark of the instrument of the stream the curve is sampled on
+EQ_COLS = 4
 
 MAX_CASCADE = 1_000_000
 

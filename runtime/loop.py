@@ -68,8 +68,8 @@ def quote(eng, k, bid, ask, bid_size, ask_size):
 
 
 @hot(inline="always")
-def sample(eng, ctx, records, t):
-    portfolio.sample(eng, ctx, records, t)
+def sample(eng, ctx, records, k, t):
+    portfolio.sample(eng, ctx, records, k, t)
 
 
 @hot(inline="always")

@@ -13,7 +13,7 @@ import math
 
 from .context import AVG_PRICE, CASH, CTX_HEADER, EQUITY, INSTRUMENT_SLOTS, POSITION, REALIZED_PNL, UNREALIZED_PNL
 from .engine_state import (E_EQ, E_EQ_TS, E_IV, E_MARKET, E_RECORDS,
-                           E_SPEC, EQ_CASH, EQ_EQUITY, EQ_EXPOSURE, I_N_EQ, I_STATUS, M_MARK,
+                           E_SPEC, EQ_CASH, EQ_EQUITY, EQ_EXPOSURE, EQ_PRICE, I_N_EQ, I_STATUS, M_MARK,
                            STATUS_OVERFLOW)
 from .instruments import CASH_SETTLED, MULTIPLIER
 from .jit import hot
@@ -100,8 +100,9 @@ def gross_exposure(eng, ctx):
 
 
 @hot(inline="always")
-def sample(eng, ctx, records, t):
-    """One point of the equity curve (and of every `record` series) at time t; one per time."""
+def sample(eng, ctx, records, k, t):
+    """One point of the equity curve (and of every `record` series, and instrument k's mark) at time t; one per
+    time."""
     iv = eng[E_IV]
     n = iv[I_N_EQ]
     ts = eng[E_EQ_TS]
@@ -115,6 +116,7 @@ def sample(eng, ctx, records, t):
     eq[n, EQ_EQUITY] = ctx[EQUITY]
     eq[n, EQ_CASH] = ctx[CASH]
     eq[n, EQ_EXPOSURE] = gross_exposure(eng, ctx)
+    eq[n, EQ_PRICE] = eng[E_MARKET][k, M_MARK]
     rec = eng[E_RECORDS]
     for r in range(records.shape[0]):
         rec[n, r] = records[r]

@@ -16,8 +16,10 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from .backtest import RawResult
-from .engine_state import EQ_CASH, EQ_EQUITY, EQ_EXPOSURE
+from .engine_state import EQ_CASH, EQ_EQUITY, EQ_EXPOSURE, EQ_PRICE
 from .events import ORDER_EVENT_NAMES, ORDER_REASONS
+from .driver import primary_stream
+from .report import Report, build_report
 from .stats import drawdown, statistics
 
 ORDER_TYPES = ("market", "limit", "stop", "stop_limit", "market_if_touched", "limit_if_touched", "trailing")
@@ -96,11 +98,13 @@ class BacktestResult:
 
     @cached_property
     def equity(self) -> pd.DataFrame:
+        """One row per sample: equity, cash, gross exposure, drawdown, the mark of the instrument the curve is
+        sampled on (`price`) and each `record` series."""
         eq, ts = self.raw.equity, self.raw.equity_ts
         keep = np.r_[ts[1:] != ts[:-1], True] if len(ts) else np.zeros(0, bool)  # one sample per time
         eq, ts = eq[keep], ts[keep]
         df = pd.DataFrame({"equity": eq[:, EQ_EQUITY], "cash": eq[:, EQ_CASH], "exposure": eq[:, EQ_EXPOSURE],
-                           "drawdown": drawdown(eq[:, EQ_EQUITY])}, index=_time(ts))
+                           "drawdown": drawdown(eq[:, EQ_EQUITY]), "price": eq[:, EQ_PRICE]}, index=_time(ts))
         df.index.name = "time"
         records = self.raw.records[keep]
         for r, name in enumerate(self.strategy.manifest.records):
@@ -114,13 +118,24 @@ class BacktestResult:
         return statistics(ts, eq[:, EQ_EQUITY], eq[:, EQ_EXPOSURE], self.raw.fills, self.raw.start_equity,
                           multipliers)
 
+    @property
+    def primary_instrument(self) -> str:
+        """The instrument of the stream the equity curve is sampled on (its `price` column)."""
+        manifest = self.strategy.manifest
+        return manifest.streams[primary_stream(manifest)].instrument
+
+    def plot(self) -> Report:
+        """The run's report: shown inline in a notebook, `.save("report.html")` for a self-contained file."""
+        return build_report(self)
+
     @cached_property
     def logs(self) -> list[str]:
         return [f"{t.isoformat()} {self.strategy.format_log(row)}"
                 for t, row in zip(_time(self.raw.log_ts), self.raw.log_rows)]
 
     def write(self, directory: str | Path) -> list[Path]:
-        """orders.parquet, fills.parquet, positions.parquet, equity.parquet (and order_events.parquet)."""
+        """orders.parquet, fills.parquet, positions.parquet, equity.parquet, order_events.parquet and
+        report.html."""
         out = Path(directory)
         out.mkdir(parents=True, exist_ok=True)
         written = []
@@ -129,4 +144,5 @@ class BacktestResult:
             path = out / f"{name}.parquet"
             pq.write_table(pa.Table.from_pandas(frame, preserve_index=name == "equity"), path)
             written.append(path)
+        written.append(self.plot().save(out / "report.html"))
         return written

@@ -18,17 +18,7 @@ from ..adapters.catalog import Catalog
 from ..adapters.files import DataError, Repairs, read_events
 from .backtest import BacktestError, Risk, Venue
 from .catalog_feed import CatalogFeed
-
-STAT_ROWS = (
-    ("total_return", "Total return", "pct"), ("annual_return", "Annual return", "pct"),
-    ("volatility", "Volatility (annual)", "pct"), ("sharpe", "Sharpe", "num"), ("sortino", "Sortino", "num"),
-    ("max_drawdown", "Max drawdown", "pct"), ("max_drawdown_days", "Max drawdown duration (days)", "num"),
-    ("calmar", "Calmar", "num"), ("trades", "Trades", "int"), ("win_rate", "Win rate", "pct"),
-    ("profit_factor", "Profit factor", "num"), ("avg_win", "Average win", "money"),
-    ("avg_loss", "Average loss", "money"), ("expectancy", "Expectancy per trade", "money"),
-    ("exposure", "Exposure (time in market)", "pct"), ("turnover", "Turnover (x average equity)", "num"),
-    ("fees", "Fees", "money"), ("fills", "Fills", "int"), ("end_equity", "End equity", "money"),
-)
+from .stats import STAT_ROWS, format_stat
 
 
 class UsageError(ValueError):
@@ -172,7 +162,7 @@ def run(file: str, data_specs, params, symbols, start, end, out_dir, cash, fill_
     table.add_column("statistic")
     table.add_column("value", justify="right")
     for key, label, kind in STAT_ROWS:
-        table.add_row(label, _fmt(stats.get(key, float("nan")), kind))
+        table.add_row(label, format_stat(stats.get(key, float("nan")), kind))
     Console(quiet=quiet).print(table)
     if out_dir:
         written = result.write(out_dir)
@@ -185,15 +175,3 @@ def run(file: str, data_specs, params, symbols, start, end, out_dir, cash, fill_
                   f"run {raw.timings['run_s']:.2f} s ({raw.timings['events'] / max(raw.timings['loop_s'], 1e-9) / 1e6:.1f} "
                   f"M events/s in the loop)", markup=False, highlight=False)
     return 0
-
-
-def _fmt(v: float, kind: str) -> str:
-    if v != v:
-        return "-"
-    if kind == "pct":
-        return f"{v * 100:.2f}%"
-    if kind == "int":
-        return f"{int(v):,}"
-    if kind == "money":
-        return f"{v:,.2f}"
-    return f"{v:.2f}"

@@ -120,3 +120,29 @@ def statistics(ts: np.ndarray, equity: np.ndarray, exposure: np.ndarray, fills: 
     out["fees"] = float(fills["fee"].sum()) if len(fills) else 0.0
     out["fills"] = float(len(fills))
     return out
+
+
+# The statistics the summary table and the report show: (key, label, kind).
+STAT_ROWS = (
+    ("total_return", "Total return", "pct"), ("annual_return", "Annual return", "pct"),
+    ("volatility", "Volatility (annual)", "pct"), ("sharpe", "Sharpe", "num"), ("sortino", "Sortino", "num"),
+    ("max_drawdown", "Max drawdown", "pct"), ("max_drawdown_days", "Max drawdown duration (days)", "num"),
+    ("calmar", "Calmar", "num"), ("trades", "Trades", "int"), ("win_rate", "Win rate", "pct"),
+    ("profit_factor", "Profit factor", "num"), ("avg_win", "Average win", "money"),
+    ("avg_loss", "Average loss", "money"), ("expectancy", "Expectancy per trade", "money"),
+    ("exposure", "Exposure (time in market)", "pct"), ("turnover", "Turnover (x average equity)", "num"),
+    ("fees", "Fees", "money"), ("fills", "Fills", "int"), ("end_equity", "End equity", "money"),
+)
+
+
+def format_stat(v: float, kind: str) -> str:
+    """A statistic as the summary table and the report show it (kind: pct, int, money, num)."""
+    if v != v:
+        return "-"
+    if kind == "pct":
+        return f"{v * 100:.2f}%"
+    if kind == "int":
+        return f"{int(v):,}"
+    if kind == "money":
+        return f"{v:,.2f}"
+    return f"{v:.2f}"
