@@ -25,23 +25,20 @@ from nts.runtime.events import BAR_DTYPE
 from nts.runtime.resample import resample_bars
 
 ROOT = Path(__file__).resolve().parent.parent
-SHARED = ROOT.parent / "shared" / "data"
-GLBX = SHARED / "databento" / "GLBX.MDP3"
-FUTURES = SHARED / "nautilus_trader" / "databento" / "historical_bars_catalog" / "databento"
+DBN = ROOT / "tests" / "data" / "databento"  # real files; their sources and licenses in its README.md
+GLBX = DBN / "GLBX.MDP3"
+FUTURES = DBN / "nautilus"
 OHLCV = FUTURES / "futures_ohlcv-1m_2024-07-01T23-40_2024-07-02T00-10.dbn.zst"
 MBP1 = FUTURES / "futures_mbp-1_2024-07-01T23-58_2024-07-02T00-02.dbn.zst"
 DEFINITION = FUTURES / "futures_definition.dbn.zst"
 SPY = ROOT / "examples" / "data" / "lean" / "equity" / "usa" / "daily" / "spy.zip"
 MIN = 60 * 10**9
 
-needs_shared = pytest.mark.skipif(not GLBX.is_dir(), reason="../shared/data is not beside the checkout")
-
 
 def ntc(*args):
     return CliRunner().invoke(main, [str(a) for a in args])
 
 
-@needs_shared
 def test_dbn_bars_match_databentos_own_dataframe(tmp_path):
     catalog = Catalog(tmp_path / "c", create=True)
     done = import_file(catalog, OHLCV)
@@ -56,7 +53,6 @@ def test_dbn_bars_match_databentos_own_dataframe(tmp_path):
             assert np.allclose(bars[field], ref[field].to_numpy()), field
 
 
-@needs_shared
 def test_dbn_definitions_become_instruments(tmp_path):
     catalog = Catalog(tmp_path / "c", create=True)
     import_file(catalog, DEFINITION)
@@ -65,7 +61,6 @@ def test_dbn_definitions_become_instruments(tmp_path):
     assert (nq.tick_size, nq.multiplier) == (0.25, 20.0)
 
 
-@needs_shared
 @pytest.mark.parametrize("schema", ["ohlcv-1s", "ohlcv-1m", "ohlcv-1h", "ohlcv-1d", "trades", "tbbo", "mbp-1",
                                     "bbo-1s", "bbo-1m", "mbp-10", "mbo", "status"])
 def test_every_dbn_schema_imports_with_its_values(schema):
@@ -92,7 +87,6 @@ def test_every_dbn_schema_imports_with_its_values(schema):
             assert np.array_equal(events["reason"], ref["reason"])
 
 
-@needs_shared
 def test_unreadable_schemas_and_files_are_named():
     with pytest.raises(WrongSchema, match="statistics is not imported"):
         read_dbn(GLBX / "test_data.statistics.dbn.zst")
@@ -184,7 +178,6 @@ def test_a_run_fed_month_by_month_equals_one_pass(breakout, tmp_path):
     assert np.array_equal(cut.fills, ref.fills) and cut.timings["events"] == ref.timings["events"]
 
 
-@needs_shared
 def test_dbn_quotes_run_day_by_day_with_the_catalogs_instrument(tmp_path):
     catalog = Catalog(tmp_path / "c", create=True)
     import_file(catalog, MBP1)
