@@ -38,20 +38,17 @@ class Source:
 
 
 class CatalogFeed:
-    """The events of `manifest`'s streams from `catalog` between `start` and `end` (ns, inclusive), by window of
-    about `window_rows` rows. `symbols` maps an instrument name to the symbol it is read as."""
+    """The events of a strategy's streams (`bind`) from `catalog` between `start` and `end` (ns, inclusive), by
+    window of about `window_rows` rows."""
 
-    def __init__(self, catalog: Catalog | str, manifest=None, symbols: dict[str, str] | None = None,
-                 start: int | None = None, end: int | None = None, window_rows: int = 1 << 20):
+    def __init__(self, catalog: Catalog | str, start: int | None = None, end: int | None = None,
+                 window_rows: int = 1 << 20):
         self.catalog = catalog if isinstance(catalog, Catalog) else Catalog(catalog)
         self.start, self.end, self.window_rows = start, end, window_rows
-        self.manifest = None
-        if manifest is not None:
-            self.bind(manifest, symbols or {})
 
     def bind(self, manifest, symbols: dict[str, str]) -> None:
-        """Matches the strategy's streams with catalog series."""
-        self.manifest = manifest
+        """Matches the strategy's streams with catalog series; `symbols` maps an instrument name to the symbol it
+        is read as."""
         held = self.catalog.series()
         index = {inst.name: k for k, inst in enumerate(manifest.instruments)}
         symbol_of = {inst.name: symbols.get(inst.name, inst.symbol) for inst in manifest.instruments}
@@ -60,9 +57,6 @@ class CatalogFeed:
         self.parts = [self.catalog.parts(src.data_type, src.symbol, self.start, self.end) for src in self.sources]
         self.rows = {p.path: _rows(p.path) for parts in self.parts for p in parts}
         self.total = sum(self.rows.values())
-
-    def symbol(self, instrument: str) -> str:
-        return next(src.symbol for src, s in zip(self.sources, self.manifest.streams) if s.instrument == instrument)
 
     def windows(self):
         """Yields (events of each stream, last time this window covers). A window starts where a file starts and
