@@ -32,7 +32,7 @@ import numpy as np
 from ..dsl.build import DURATION_UNITS, parse_duration
 from ..runtime.events import BAR_DTYPE, MBO_DTYPE, QUOTE_DTYPE, STATUS_DTYPE, TRADE_DTYPE, book_dtype
 from ..runtime.instruments import Instrument
-from .files import DataError, WrongSchema, iso, validate
+from .files import DataError, WrongSchema, iso, time_field, validate
 
 DAY_NS = 86_400 * 10**9
 MARKER = "_catalog.json"
@@ -74,10 +74,6 @@ def type_dtype(data_type: str) -> np.dtype:
         return book_dtype(int(data_type.split("-")[1]))
     return {"bars": BAR_DTYPE, "quotes": QUOTE_DTYPE, "trades": TRADE_DTYPE, "mbo": MBO_DTYPE,
             "status": STATUS_DTYPE}[kind]
-
-
-def order_field(data_type: str) -> str:
-    return "ts_recv" if data_type == "mbo" else "ts_event"
 
 
 def partition_unit(data_type: str) -> str:
@@ -164,7 +160,7 @@ class Catalog:
             raise CatalogError(str(self.root), None, f"bad instrument symbol {symbol!r}")
         if events.dtype != type_dtype(data_type):
             raise CatalogError(str(self.root), None, f"{data_type} events must have dtype {type_dtype(data_type)}")
-        field = order_field(data_type)
+        field = time_field(type_kind(data_type))
         ts = events[field]
         if len(ts) == 0:
             return []
@@ -205,7 +201,7 @@ class Catalog:
         """One series' events from `start` to `end` (ns, inclusive), validated."""
         parts = [read_file(p.path, data_type) for p in self.parts(data_type, symbol, start, end)]
         events = np.concatenate(parts) if parts else np.zeros(0, type_dtype(data_type))
-        ts = events[order_field(data_type)]
+        ts = events[time_field(type_kind(data_type))]
         if start is not None or end is not None:
             lo = np.searchsorted(ts, start, "left") if start is not None else 0
             hi = np.searchsorted(ts, end, "right") if end is not None else len(ts)
@@ -218,7 +214,7 @@ class Catalog:
         for data_type, symbol in self.series():
             paths = [p.path for p in self.parts(data_type, symbol)]
             rows = sum(pq.ParquetFile(p).metadata.num_rows for p in paths)
-            field = order_field(data_type)
+            field = time_field(type_kind(data_type))
             first = read_file(paths[0], data_type, [field])[field]
             last = read_file(paths[-1], data_type, [field])[field]
             out.append(Entry(data_type, symbol, len(paths), rows, int(first[0]), int(last[-1]),

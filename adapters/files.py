@@ -97,11 +97,16 @@ class Repairs:
 
 
 # ---------------------------------------------------------------- validation
+def time_field(kind: str) -> str:
+    """The time events of `kind` are ordered by: `ts_recv` for MBO, which venues sequence by receive time."""
+    return "ts_recv" if kind == "mbo" else "ts_event"
+
+
 def validate(events: np.ndarray, kind: str, source: str, first_row: int = 1, repair: bool = False):
     """Checks events of `kind` (bars, quotes, trades, book, mbo, status) read from `source` (row numbers from
-    `first_row`). Returns (events, Repairs). MBO events are ordered by `ts_recv`, as venues sequence them."""
+    `first_row`). Returns (events, Repairs)."""
     repairs = Repairs()
-    ts = events["ts_recv" if kind == "mbo" else "ts_event"]
+    ts = events[time_field(kind)]
     order = np.argsort(ts, kind="stable")
     back = np.flatnonzero(ts[1:] < ts[:-1])
     if len(back):
@@ -111,7 +116,7 @@ def validate(events: np.ndarray, kind: str, source: str, first_row: int = 1, rep
                                      f"{iso(ts[j])} comes after {iso(ts[j - 1])} (use --repair to sort)")
         repairs.sorted_rows = int(np.count_nonzero(order != np.arange(len(ts))))
         events = events[order]
-        ts = events["ts_recv" if kind == "mbo" else "ts_event"]
+        ts = events[time_field(kind)]
         order = np.argsort(order, kind="stable")  # sorted position -> original row, for messages below
     else:
         order = np.arange(len(ts))
