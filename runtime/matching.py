@@ -176,9 +176,20 @@ def match_bar(eng, ctx, k, open_, high, low, close, t):
         first, second = low, high
     walk(eng, ctx, k, open_, open_, t, tick)
     one_chance_over(eng, ctx, k, t)
-    walk(eng, ctx, k, open_, first, t, tick)
-    walk(eng, ctx, k, first, second, t, tick)
-    walk(eng, ctx, k, second, close, t, tick)
+    if working(eng, k):  # most often a market order filled at the open, and nothing is left to walk
+        walk(eng, ctx, k, open_, first, t, tick)
+        walk(eng, ctx, k, first, second, t, tick)
+        walk(eng, ctx, k, second, close, t, tick)
+
+
+@hot(inline="always")
+def working(eng, k):
+    """Whether instrument k has a working order."""
+    orders = eng[E_ORDERS]
+    for j in range(eng[E_IV][I_N_ORDERS]):
+        if orders[j]["status"] == ST_WORKING and orders[j]["instrument"] == k:
+            return True
+    return False
 
 
 @hot

@@ -92,6 +92,8 @@ def next_delivery(eng, t):
     if h + 1 == iv[I_Q_TAIL]:
         iv[I_Q_HEAD] = 0
         iv[I_Q_TAIL] = 0
+        if iv[I_NEXT_ACTION] <= t:  # it was this delivery: without a refresh the loop would call `advance` for nothing
+            next_action(eng)
     else:
         iv[I_Q_HEAD] = h + 1
     return item
