@@ -29,7 +29,7 @@ from urllib.parse import quote, unquote
 
 import numpy as np
 
-from ..dsl.build import DURATION_UNITS, parse_duration
+from ..dsl.durations import DURATION_UNITS, parse_duration
 from ..runtime.events import BAR_DTYPE, MBO_DTYPE, QUOTE_DTYPE, STATUS_DTYPE, TRADE_DTYPE, book_dtype
 from ..runtime.instruments import Instrument
 from .files import DataError, WrongSchema, iso, time_field, validate

@@ -13,7 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ..dsl.build import parse_duration
+from ..dsl.durations import parse_duration
 from .catalog import Catalog, bars_type
 from .dbn import read_dbn
 from .files import Repairs, WrongSchema, read_events

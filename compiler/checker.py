@@ -19,7 +19,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from ..dsl import ast
-from ..dsl.build import duration_nanos
+from ..dsl.durations import duration_nanos
 from ..dsl.diagnostics import Diagnostics, did_you_mean
 from ..runtime.events import ORDER_REASONS
 from ..stdlib import CONTEXT_VALUES, REGISTRY, FunctionSig

@@ -11,9 +11,12 @@ import sys
 
 import click
 
+from typing import TYPE_CHECKING
+
 from .. import __version__
-from ..dsl.diagnostics import render
-from .frontend import CheckResult, check_file
+
+if TYPE_CHECKING:
+    from .frontend import CheckResult
 
 EXAMPLES = """\b
 Examples:
@@ -51,6 +54,7 @@ def _guarded(fn):
 
 
 def _print_text(results: list[CheckResult]) -> None:
+    from ..dsl.diagnostics import render
     errors = warnings = 0
     for r in results:
         for d in r.diagnostics.sorted():
@@ -79,6 +83,7 @@ def check(files: tuple[str, ...], as_json: bool) -> None:
     \b
     Exit status: 0 when there are no errors (warnings allowed), 1 when there are.
     """
+    from .frontend import check_file
     results = [check_file(f) for f in files]
     if as_json:
         click.echo(json.dumps(_json_form(results), indent=2))
@@ -105,6 +110,7 @@ def compile(file: str, emit: str | None, output: str | None) -> None:  # noqa: A
     (`nts.load(DIR)`, `ntc run`) does not compile again. An artifact whose source, compiler and Numba are
     unchanged is left as it is. Errors are reported as by `ntc check` and nothing is written.
     """
+    from .frontend import check_file
     result = check_file(file)
     if not result.ok:
         _print_text([result])
@@ -167,10 +173,13 @@ def run(file, data, start, end, params, symbols, out_dir, cash, fill_on_close, s
     Example:
       ntc run examples/ema_cross.nts --data spy=examples/data/lean/equity/usa/daily/spy.zip --param fast=10
     """
-    result = check_file(file)
-    if not result.ok:
-        _print_text([result])
-        sys.exit(1)
+    from ..runtime.strategy import is_built
+    if not is_built(file):  # a current artifact was checked when it was written: a re-run skips the front end
+        from .frontend import check_file
+        result = check_file(file)
+        if not result.ok:
+            _print_text([result])
+            sys.exit(1)
     from ..runtime import run_command
     mapping = _pairs(columns, "--column")
     sys.exit(run_command.run(file, data, params, symbols, start, end, out_dir, cash, fill_on_close, seed,

@@ -18,7 +18,7 @@ import inspect
 from dataclasses import dataclass
 
 from ..dsl import ast
-from ..dsl.build import duration_nanos
+from ..dsl.durations import duration_nanos
 from ..runtime import intents as I
 from ..stdlib import REGISTRY
 from ..stdlib.kernels.registry import kernel_for

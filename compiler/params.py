@@ -39,7 +39,7 @@ def _coerce(p: ParamFact, value) -> float:
             raise ParamError(f"param {p.name}: expected true or false, got {value!r}")
         return float(value)
     if p.type == "duration" and isinstance(value, str):
-        from ..dsl.build import parse_duration  # the parser's: one duration syntax
+        from ..dsl.durations import parse_duration  # the parser's: one duration syntax
         nanos = parse_duration(value)
         if nanos is None:
             raise ParamError(f"param {p.name}: {value!r} is not a duration such as 5m or 1h30m")

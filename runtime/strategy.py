@@ -284,5 +284,20 @@ def load(directory: str | Path) -> CompiledStrategy:
 
 def compile_strategy(path: str | Path, directory: str | Path | None = None) -> CompiledStrategy:
     """Compiles a strategy file (when its artifact is missing or stale) and loads it."""
-    directory, _ = write_artifact(path, directory if directory is not None else default_dir(path))
+    directory = Path(directory) if directory is not None else default_dir(path)
+    if not is_built(path, directory):
+        directory, _ = write_artifact(path, directory)
     return load(directory)
+
+
+def is_built(path: str | Path, directory: str | Path | None = None) -> bool:
+    """Whether `directory` (default: the strategy's) holds the current artifact of the strategy file `path`: then
+    it loads without importing the compiler, which had checked that very source when it wrote the artifact."""
+    directory = Path(directory) if directory is not None else default_dir(path)
+    manifest = read_manifest(directory)
+    if manifest is None or not (directory / MODULE_FILE).exists():
+        return False
+    if Path(manifest.source_path).resolve() != Path(path).resolve():
+        return False
+    texts = _current_texts(manifest)
+    return texts is not None and is_current(manifest, source_hash(texts))

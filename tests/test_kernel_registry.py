@@ -2,7 +2,7 @@
 
 import pytest
 
-from nts.dsl.build import duration_nanos
+from nts.dsl.durations import duration_nanos
 
 from nts.stdlib import REGISTRY
 from nts.stdlib.kernels.registry import kernel_for

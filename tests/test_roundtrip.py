@@ -11,7 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from nts.dsl import ast
-from nts.dsl.build import DURATION_UNITS
+from nts.dsl.durations import DURATION_UNITS
 from nts.dsl.diagnostics import Diagnostics
 from nts.dsl.parser import keywords, parse_embedded, parse_source
 from nts.dsl.printer import print_expr, print_module, print_stmt

@@ -155,3 +155,21 @@ def test_statistics_by_hand():
     assert s["sortino"] == pytest.approx(r.mean() / math.sqrt(np.mean(np.minimum(r, 0) ** 2)) * math.sqrt(per_year))
     assert s["annual_return"] == pytest.approx(1.21 ** (365.25 / 3) - 1)
     assert s["exposure"] == 1.0 and s["trades"] == 0
+
+
+def test_a_rerun_skips_the_front_end_until_the_source_changes(tmp_path):
+    """A current artifact was checked when it was written: `ntc run` loads it without importing the parser and the
+    checker (the re-run figure of bench/backtest.py); an edited source is checked again, errors and all."""
+    import subprocess
+    import sys
+    strategy = tmp_path / "ema_cross.nts"
+    shutil.copy(ROOT / "examples" / "ema_cross.nts", strategy)
+    assert ntc("run", strategy, "--data", f"spy={SPY}", "-q").exit_code == 0
+    probe = ("import sys; from nts.compiler.cli import main\n"
+             "try:\n    main(sys.argv[1:])\nexcept SystemExit as e:\n    code = e.code\n"
+             "print('front end' if 'nts.compiler.frontend' in sys.modules else 'no front end', code)")
+    args = [sys.executable, "-c", probe, "run", str(strategy), "--data", f"spy={SPY}", "-q"]
+    assert subprocess.run(args, capture_output=True, text=True).stdout.split() == ["no", "front", "end", "0"]
+    strategy.write_text(strategy.read_text().replace("series f = ema(spy.close, fast)", "series f = ema(spy.clos, fast)"))
+    done = subprocess.run(args, capture_output=True, text=True)
+    assert done.stdout.splitlines()[-1].split() == ["front", "end", "1"] and "ema_cross.nts:13:20:" in done.stdout
