@@ -107,51 +107,53 @@ def validate(events: np.ndarray, kind: str, source: str, first_row: int = 1, rep
     `first_row`). Returns (events, Repairs)."""
     repairs = Repairs()
     ts = events[time_field(kind)]
-    order = np.argsort(ts, kind="stable")
+    order = None  # after a repair: position now -> position read, for the row numbers of messages
+
+    def row(j: int) -> int:
+        return first_row + (j if order is None else int(order[j]))
+
     back = np.flatnonzero(ts[1:] < ts[:-1])
     if len(back):
         if not repair:
             j = int(back[0]) + 1
             raise UnsortedTimestamps(source, first_row + j,
                                      f"{iso(ts[j])} comes after {iso(ts[j - 1])} (use --repair to sort)")
+        order = np.argsort(ts, kind="stable")
         repairs.sorted_rows = int(np.count_nonzero(order != np.arange(len(ts))))
         events = events[order]
         ts = events[time_field(kind)]
-        order = np.argsort(order, kind="stable")  # sorted position -> original row, for messages below
-    else:
-        order = np.arange(len(ts))
     same = np.flatnonzero(ts[1:] == ts[:-1])
     if kind == "bars" and len(same):
         fields = [f for f in events.dtype.names if f not in ("ts_recv",)]
         exact = np.array([all(events[f][j] == events[f][j + 1] for f in fields) for j in same.tolist()], bool)
         if not exact.all():
             j = int(same[~exact][0]) + 1
-            raise DuplicateTimestamps(source, first_row + int(order[j]),
+            raise DuplicateTimestamps(source, row(j),
                                       f"two different bars at {iso(ts[j])}")
         if not repair:
             j = int(same[0]) + 1
-            raise DuplicateTimestamps(source, first_row + int(order[j]),
+            raise DuplicateTimestamps(source, row(j),
                                       f"the bar at {iso(ts[j])} appears twice (use --repair to drop the copy)")
         keep = np.ones(len(events), bool)
         keep[same + 1] = False
         repairs.dropped_duplicates = int((~keep).sum())
-        events, order = events[keep], order[keep]
+        events, order = events[keep], (np.flatnonzero(keep) if order is None else order[keep])
     for name in PRICE_FIELDS[kind] + SIZE_FIELDS[kind]:
         col = events[name]
         bad = np.flatnonzero(~np.isfinite(col))
         if len(bad):
             j = int(bad[0])
-            raise NonFiniteValue(source, first_row + int(order[j]), f"{name} is {col[j]}")
+            raise NonFiniteValue(source, row(j), f"{name} is {col[j]}")
     for name in PRICE_FIELDS[kind]:
         bad = np.flatnonzero(events[name] <= 0)
         if len(bad):
             j = int(bad[0])
-            raise NonPositivePrice(source, first_row + int(order[j]), f"{name} is {events[name][j]}")
+            raise NonPositivePrice(source, row(j), f"{name} is {events[name][j]}")
     for name in SIZE_FIELDS[kind]:
         bad = np.flatnonzero(events[name] < 0)
         if len(bad):
             j = int(bad[0])
-            raise DataError(source, first_row + int(order[j]), f"{name} is negative: {events[name][j]}")
+            raise DataError(source, row(j), f"{name} is negative: {events[name][j]}")
     if kind == "bars":
         bad = np.flatnonzero((events["high"] < events["low"]) | (events["high"] < events["open"])
                              | (events["high"] < events["close"]) | (events["low"] > events["open"])
@@ -159,21 +161,21 @@ def validate(events: np.ndarray, kind: str, source: str, first_row: int = 1, rep
         if len(bad):
             j = int(bad[0])
             b = events[j]
-            raise HighBelowLow(source, first_row + int(order[j]), f"open {b['open']} high {b['high']} low "
+            raise HighBelowLow(source, row(j), f"open {b['open']} high {b['high']} low "
                                                                   f"{b['low']} close {b['close']}: high must be the "
                                                                   "highest and low the lowest")
     if kind == "quotes":
         bad = np.flatnonzero(events["bid"] > events["ask"])
         if len(bad):
             j = int(bad[0])
-            raise CrossedQuote(source, first_row + int(order[j]),
+            raise CrossedQuote(source, row(j),
                                f"bid {events['bid'][j]} above ask {events['ask'][j]}")
     if kind == "book":
-        _validate_book(events, source, first_row, order)
+        _validate_book(events, source, row)
     return events, repairs
 
 
-def _validate_book(events: np.ndarray, source: str, first_row: int, order: np.ndarray) -> None:
+def _validate_book(events: np.ndarray, source: str, row) -> None:
     """A snapshot's levels with size hold finite positive prices (an empty level, size 0, may have none), and the
     best bid is not above the best ask."""
     for side in ("bid", "ask"):
@@ -186,12 +188,12 @@ def _validate_book(events: np.ndarray, source: str, first_row: int, order: np.nd
                 level = int(np.flatnonzero(bad[j])[0])
                 value = events[name][j, level]
                 error = NonFiniteValue if not np.isfinite(value) else NonPositivePrice
-                raise error(source, first_row + int(order[j]), f"{name} at level {level} is {value}")
+                raise error(source, row(j), f"{name} at level {level} is {value}")
     both = (events["bid_size"][:, 0] > 0) & (events["ask_size"][:, 0] > 0)
     bad = np.flatnonzero(both & (events["bid_price"][:, 0] > events["ask_price"][:, 0]))
     if len(bad):
         j = int(bad[0])
-        raise CrossedQuote(source, first_row + int(order[j]), f"best bid {events['bid_price'][j, 0]} above the best "
+        raise CrossedQuote(source, row(j), f"best bid {events['bid_price'][j, 0]} above the best "
                                                               f"ask {events['ask_price'][j, 0]}")
 
 

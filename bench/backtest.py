@@ -44,20 +44,23 @@ on quote spy:
 
 
 def random_walk(n: int, seed: int = 0) -> np.ndarray:
-    rng = np.random.default_rng(seed)
-    return 100.0 * np.exp(np.cumsum(rng.normal(0.0, 0.0005, n)))
+    walk = np.random.default_rng(seed).normal(0.0, 0.0005, n)
+    np.cumsum(walk, out=walk)  # in place: the memory figures are the engine's, not this harness's temporaries
+    np.exp(walk, out=walk)
+    walk *= 100.0
+    return walk
 
 
 def minute_bars(n: int):
     from nts.runtime.events import BAR_DTYPE
-    close = random_walk(n)
     bars = np.zeros(n, BAR_DTYPE)
-    bars["ts_event"] = START + (np.arange(n) + 1) * MINUTE
+    bars["close"] = random_walk(n)
+    bars["ts_event"] = np.arange(1, n + 1) * MINUTE + START
     bars["ts_recv"] = bars["ts_event"]
-    bars["open"] = np.r_[close[0], close[:-1]]
-    bars["close"] = close
-    bars["high"] = np.maximum(bars["open"], close) * 1.0002
-    bars["low"] = np.minimum(bars["open"], close) * 0.9998
+    bars["open"][1:] = bars["close"][:-1]
+    bars["open"][0] = bars["close"][0]
+    bars["high"] = np.maximum(bars["open"], bars["close"]) * 1.0002
+    bars["low"] = np.minimum(bars["open"], bars["close"]) * 0.9998
     bars["volume"] = 1000.0
     return bars
 

@@ -21,7 +21,7 @@ from . import engine_state as es
 from ..adapters.files import validate
 from ..compiler.manifest import STATE_ARRAYS
 from .catalog_feed import CatalogFeed
-from .driver import load_driver, matching_streams
+from .driver import load_driver, matching_streams, primary_stream
 from .events import FILL_DTYPE, ORDER_EVENT_KINDS, TIMER_DTYPE
 from .instruments import Instrument, default_instrument, spec_rows
 from .loop import preload
@@ -136,7 +136,7 @@ def _finest_bars(streams):
 def run_engine(strategy, data, params: dict | None = None, cash: float = 100_000.0,
                instruments: dict[str, Instrument | str] | None = None, venue: Venue | None = None,
                risk: Risk | None = None, start: int | None = None, end: int | None = None,
-               progress=None, chunk: int = 1 << 16) -> RawResult:
+               progress=None, chunk: int = 1 << 13) -> RawResult:
     """Runs the compiled loop over `data` (a dict of event arrays, or a CatalogFeed read window by window) and
     returns its raw logs. `start`/`end` (ns) cut the data. `instruments` maps an instrument's name or symbol to
     its specification, or to the symbol it is traded as (whose specification the catalog or the defaults give)."""
@@ -153,6 +153,7 @@ def run_engine(strategy, data, params: dict | None = None, cash: float = 100_000
             feed.start, feed.end = start, end
         feed.bind(m, symbols)
         windows, total = feed.windows(), feed.total
+        samples = total  # at most one per event of the stream the curve is sampled on
     else:
         feed = None
         streams = _stream_data(strategy, data)
@@ -162,6 +163,7 @@ def run_engine(strategy, data, params: dict | None = None, cash: float = 100_000
             streams = [s[(s["ts_event"] >= lo) & (s["ts_event"] <= hi)] for s in streams]
         windows = iter([(streams, max((int(s["ts_event"][-1]) for s in streams if len(s)), default=0))])
         total = sum(len(s) for s in streams)
+        samples = len(streams[primary_stream(m)])
     specs = []
     for i in m.instruments:
         got = chosen[i.name]
@@ -193,7 +195,8 @@ def run_engine(strategy, data, params: dict | None = None, cash: float = 100_000
     if risk.trading_state not in es.TRADING_STATES:
         raise BacktestError(f"trading_state must be one of {', '.join(es.TRADING_STATES)}")
     eng = es.new_engine(spec_rows(specs), modes, cfg, risk.array(), zone_table(m.timezone), venue.seed,
-                        m.log_columns, len(m.records), es.TRADING_STATES.index(risk.trading_state), chunk=chunk)
+                        m.log_columns, len(m.records), es.TRADING_STATES.index(risk.trading_state), chunk=chunk,
+                        samples=samples)
     state = strategy.new_state(params)
     ctx = strategy.context(equity=cash, cash=cash)
     eng[es.E_ACCT][es.A_PEAK] = cash
@@ -217,15 +220,22 @@ def run_engine(strategy, data, params: dict | None = None, cash: float = 100_000
     cur = np.zeros(len(m.streams), np.int64)
     parts = {name: [] for name in ("fills", "events", "orders", "equity_ts", "equity", "records", "log_ts", "logs")}
 
-    def drain():
+    def drain(final: bool = False):
+        """Moves the logs out of the engine's buffers. The samples stay where they were written (their buffers
+        have room for the whole run) unless more came than expected."""
         iv = eng[es.E_IV]
         for name, e, count in (("fills", es.E_FILLS, es.I_N_FILLS), ("events", es.E_EVENTS, es.I_N_EVENTS),
-                               ("orders", es.E_ROWS, es.I_N_ROWS), ("equity_ts", es.E_EQ_TS, es.I_N_EQ),
-                               ("equity", es.E_EQ, es.I_N_EQ), ("records", es.E_RECORDS, es.I_N_EQ),
-                               ("log_ts", es.E_LOG_TS, es.I_N_LOG), ("logs", es.E_LOGS, es.I_N_LOG)):
+                               ("orders", es.E_ROWS, es.I_N_ROWS), ("log_ts", es.E_LOG_TS, es.I_N_LOG),
+                               ("logs", es.E_LOGS, es.I_N_LOG)):
             parts[name].append(eng[e][:iv[count]].copy())
-        for count in (es.I_N_FILLS, es.I_N_EVENTS, es.I_N_ROWS, es.I_N_EQ, es.I_N_LOG):
+        for count in (es.I_N_FILLS, es.I_N_EVENTS, es.I_N_ROWS, es.I_N_LOG):
             iv[count] = 0
+        n = iv[es.I_N_EQ]
+        full = n >= eng[es.E_EQ].shape[0] - 2
+        if full or final:
+            for name, e in (("equity_ts", es.E_EQ_TS), ("equity", es.E_EQ), ("records", es.E_RECORDS)):
+                parts[name].append(eng[e][:n].copy() if full or parts[name] else eng[e][:n])
+            iv[es.I_N_EQ] = 0
 
     tev[0]["ts_event"] = tev[0]["ts_recv"] = first
     driver.start(tev, state, ctx, out, eng)
@@ -256,11 +266,11 @@ def run_engine(strategy, data, params: dict | None = None, cash: float = 100_000
         done += int(cur.sum())
     tev[0]["ts_event"] = tev[0]["ts_recv"] = t_end
     driver.stop(tev, state, ctx, out, eng)
-    drain()
+    drain(final=True)
     if progress is not None:
         progress(done, done)
     t_run = time.perf_counter()
-    cat = {name: np.concatenate(chunks) if chunks else chunks for name, chunks in parts.items()}
+    cat = {name: chunks[0] if len(chunks) == 1 else np.concatenate(chunks) for name, chunks in parts.items()}
     result = RawResult(cat["fills"] if len(cat["fills"]) else np.zeros(0, FILL_DTYPE), cat["events"], cat["orders"],
                        cat["equity_ts"], cat["equity"], cat["records"], cat["log_ts"], cat["logs"], ctx.copy(), state,
                        es.TRADING_STATES[int(eng[es.E_IV][es.I_TRADING_STATE])], specs, cash)

@@ -160,8 +160,12 @@ MAX_CASCADE = 1_000_000
 
 def new_engine(spec: np.ndarray, modes: np.ndarray, cfg: np.ndarray, limits: np.ndarray, tz: tuple, seed: int,
                log_columns: int, n_records: int, trading_state: int = TS_ACTIVE, chunk: int = 1 << 16,
-               max_orders: int = 4096) -> tuple:
+               max_orders: int = 4096, samples: int = 0) -> tuple:
+    """The engine's arrays. Logs are buffers of `chunk` rows, drained between calls; the equity and record
+    samples have room for `samples` (at least a chunk), so that a run that knows how many it can take keeps them
+    where they are written, with no copy (the pages never written are never touched)."""
     n = spec.shape[0]
+    samples = max(samples + 3, chunk)  # buffers_full (runtime/loop.py) calls the sample buffers full 2 rows early
     market = np.zeros((n, MARKET_COLS))
     market[:, :M_MARK + 1] = np.nan
     market[:, M_MODE] = modes
@@ -178,6 +182,6 @@ def new_engine(spec: np.ndarray, modes: np.ndarray, cfg: np.ndarray, limits: np.
     submits = np.full(rate, np.iinfo(np.int64).min, np.int64)
     return (np.zeros(max_orders, ORDER_TABLE_DTYPE), spec.astype(np.float64), market, np.zeros(ACCT_COLS),
             cfg.astype(np.float64), iv, np.zeros(chunk, FILL_DTYPE), np.zeros(2 * chunk, ORDER_DTYPE),
-            np.zeros(chunk, ORDER_ROW_DTYPE), np.zeros(chunk, np.int64), np.zeros((chunk, EQ_COLS)),
+            np.zeros(chunk, ORDER_ROW_DTYPE), np.zeros(samples, np.int64), np.zeros((samples, EQ_COLS)),
             np.zeros((chunk, 2), np.int64), submits, tz[0], tz[1], limits.astype(np.float64),
-            np.zeros(chunk, np.int64), np.zeros((chunk, max(log_columns, 1))), np.zeros((chunk, max(n_records, 1))))
+            np.zeros(chunk, np.int64), np.zeros((chunk, max(log_columns, 1))), np.zeros((samples, max(n_records, 1))))

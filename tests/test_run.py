@@ -173,3 +173,14 @@ def test_a_rerun_skips_the_front_end_until_the_source_changes(tmp_path):
     strategy.write_text(strategy.read_text().replace("series f = ema(spy.close, fast)", "series f = ema(spy.clos, fast)"))
     done = subprocess.run(args, capture_output=True, text=True)
     assert done.stdout.splitlines()[-1].split() == ["front", "end", "1"] and "ema_cross.nts:13:20:" in done.stdout
+
+
+def test_errors_after_a_repair_name_the_row_read(tmp_path):
+    """--repair sorts; a later error still names the row of the file the bad value is on."""
+    bad = tmp_path / "bad.csv"
+    bad.write_text("time,open,high,low,close,volume\n2020-01-03,1,2,0.5,1.5,10\n2020-01-01,1,2,0.5,1.5,10\n"
+                   "2020-01-02,1,2,0.5,nan,10\n2020-01-04,1,2,0.5,1.5,10\n")
+    with pytest.raises(NonFiniteValue, match=r"bad.csv:4: .*close is nan"):
+        read_events(bad, "bars", repair=True)
+    with pytest.raises(UnsortedTimestamps, match=r"bad.csv:3: "):
+        read_events(bad, "bars")
