@@ -77,7 +77,7 @@ def quote_ticks(n: int):
     return quotes
 
 
-def timed_runs(strategy, data, params, repeats=3):
+def timed_runs(strategy, data, params, repeats=5):
     from nts.runtime.backtest import run_engine
     best = None
     for _ in range(repeats):
