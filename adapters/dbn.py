@@ -26,7 +26,7 @@ from ..runtime.events import BAR_DTYPE, MBO_DTYPE, QUOTE_DTYPE, STATUS_DTYPE, TR
 from ..runtime.instruments import Instrument
 from .files import DataError, UnknownInstrument, WrongSchema, validate
 
-SCALE = 1e-9
+SCALE = 1e9  # fixed-point prices are integers of 1e-9: divided (not multiplied by 1e-9) for the nearest double
 UNDEF_PRICE = 2**63 - 1
 DAY_NS = 86_400 * 10**9
 BAR_SCHEMAS = {"ohlcv-1s": 10**9, "ohlcv-1m": 60 * 10**9, "ohlcv-1h": 3600 * 10**9, "ohlcv-1d": DAY_NS}
@@ -128,7 +128,7 @@ def _iso_day(day) -> str:
 
 
 def _price(values: np.ndarray) -> np.ndarray:
-    out = values.astype(np.float64) * SCALE
+    out = values.astype(np.float64) / SCALE
     out[values == UNDEF_PRICE] = np.nan
     return out
 
@@ -197,7 +197,7 @@ def _instrument(symbol: str, rec) -> Instrument:
     """An instrument specification from a definition record."""
     def fixed(name):
         v = int(rec[name])
-        return 0.0 if v in (UNDEF_PRICE, 0) else v * SCALE
+        return 0.0 if v in (UNDEF_PRICE, 0) else v / SCALE
 
     multiplier = fixed("unit_of_measure_qty") or (float(rec["contract_multiplier"])
                                                   if 0 < int(rec["contract_multiplier"]) < 2**31 - 1 else 1.0)

@@ -22,7 +22,7 @@ from ..adapters.files import validate
 from ..compiler.manifest import STATE_ARRAYS
 from .catalog_feed import CatalogFeed
 from .driver import load_driver, matching_streams, primary_stream
-from .events import FILL_DTYPE, ORDER_EVENT_KINDS, TIMER_DTYPE
+from .events import FILL_DTYPE, MBO_LEVELS, ORDER_EVENT_KINDS, TIMER_DTYPE
 from .instruments import Instrument, default_instrument, spec_rows
 from .loop import preload
 from .ops import zone_table
@@ -171,10 +171,13 @@ def run_engine(strategy, data, params: dict | None = None, cash: float = 100_000
         specs.append(got if isinstance(got, Instrument) else
                      (feed.catalog.instrument(symbol) if feed else None) or default_instrument(symbol))
     modes = np.full(len(specs), es.MODE_BARS, np.float64)
+    book_depth = 1
     for s, is_matching in zip(m.streams, matching_streams(m)):
         if is_matching and s.data != "bars":
             k = [i.name for i in m.instruments].index(s.instrument)
             modes[k] = es.MODE_TRADES if s.data == "trades" else es.MODE_QUOTES
+            if s.data == "book":
+                book_depth = max(book_depth, MBO_LEVELS if s.mbo else s.depth)
     cfg = np.zeros(es.CFG_COLS)
     cfg[es.C_FILL_ON_CLOSE] = float(venue.fill_on_close)
     cfg[es.C_TOUCH_PROB] = venue.touch_probability
@@ -196,7 +199,7 @@ def run_engine(strategy, data, params: dict | None = None, cash: float = 100_000
         raise BacktestError(f"trading_state must be one of {', '.join(es.TRADING_STATES)}")
     eng = es.new_engine(spec_rows(specs), modes, cfg, risk.array(), zone_table(m.timezone), venue.seed,
                         m.log_columns, len(m.records), es.TRADING_STATES.index(risk.trading_state), chunk=chunk,
-                        samples=samples)
+                        samples=samples, book_depth=book_depth)
     state = strategy.new_state(params)
     ctx = strategy.context(equity=cash, cash=cash)
     eng[es.E_ACCT][es.A_PEAK] = cash

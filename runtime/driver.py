@@ -25,7 +25,7 @@ from .ops import LOG_COUNT
 from .events import ORDER_EVENT_KINDS
 
 DRIVER_FILE = "driver.py"
-DRIVER_FORMAT = 2  # changes when the generated code does, so that drivers written before are rewritten
+DRIVER_FORMAT = 3  # changes when the generated code does, so that drivers written before are rewritten
 
 
 def matching_streams(manifest) -> list[bool]:
@@ -188,11 +188,15 @@ def _market_event(data: str, s: str, k: int, matches: bool) -> list[str]:
         top = [f"{s}[j]['{f}']" for f in ("bid", "ask", "bid_size", "ask_size")]
     elif data == "trades":
         top = [f"{s}[j]['price']", f"{s}[j]['price']", f"{s}[j]['size']", f"{s}[j]['size']"]
-    else:  # a book: its top level, until the venue models depth
+    else:  # a book: its levels
         top = [f"{s}[j]['{f}'][0]" for f in ("bid_price", "ask_price", "bid_size", "ask_size")]
-    lines = [f"L.quote(eng, {k}, {', '.join(top)})", f"if iv[{I_N_ORDERS}] > 0:",
-             f"    L.engine(L.OP_MATCH_L1, eng, ctx, out, 0, logs, counters, {k}, {', '.join(top)}, tb)"
-             ] if matches else []
+    lines = [f"L.quote(eng, {k}, {', '.join(top)})"]
+    if data == "book":
+        lines.append(f"L.levels(eng, {k}, " + ", ".join(f"{s}[j]['{f}']" for f in
+                                                       ("bid_price", "bid_size", "ask_price", "ask_size")) + ")")
+    lines += [f"if iv[{I_N_ORDERS}] > 0:",
+              f"    L.engine(L.OP_MATCH_BOOK, eng, ctx, out, 0, logs, counters, {k}, 0.0, 0.0, 0.0, 0.0, tb)"]
+    lines = lines if matches else []
     return lines + [f"L.mark(eng, ctx, out, logs, counters, {k}, 0.5 * ({top[0]} + {top[1]}), tb)"]
 
 

@@ -60,7 +60,18 @@ E_LIMITS = 15     # float64[LIMIT_COLS]: the risk limits
 E_LOG_TS = 16     # int64[chunk]: when each strategy log message was written
 E_LOGS = 17       # float64[chunk, log columns]: the messages (template id and values, runtime/strategy.py)
 E_RECORDS = 18    # float64[chunk, n records]: every `record` value at each equity sample
-N_ENG = 19
+E_BOOK = 19       # float64[n_instruments, depth, BOOK_COLS]: the book orders are matched against, best level first
+N_ENG = 20
+
+# book[k, level, ...]: a quote or a trade print is level 0 of a book; an order book stream fills its depth. A level
+# with no size is empty. TAKEN is what this event's fills have already taken from the level.
+BK_BID = 0
+BK_BID_SIZE = 1
+BK_ASK = 2
+BK_ASK_SIZE = 3
+BK_BID_TAKEN = 4
+BK_ASK_TAKEN = 5
+BOOK_COLS = 6
 
 # market[k, ...]: what the venue last saw of instrument k
 M_BID = 0
@@ -160,7 +171,7 @@ MAX_CASCADE = 1_000_000
 
 def new_engine(spec: np.ndarray, modes: np.ndarray, cfg: np.ndarray, limits: np.ndarray, tz: tuple, seed: int,
                log_columns: int, n_records: int, trading_state: int = TS_ACTIVE, chunk: int = 1 << 16,
-               max_orders: int = 4096, samples: int = 0) -> tuple:
+               max_orders: int = 4096, samples: int = 0, book_depth: int = 1) -> tuple:
     """The engine's arrays. Logs are buffers of `chunk` rows, drained between calls; the equity and record
     samples have room for `samples` (at least a chunk), so that a run that knows how many it can take keeps them
     where they are written, with no copy (the pages never written are never touched)."""
@@ -180,8 +191,11 @@ def new_engine(spec: np.ndarray, modes: np.ndarray, cfg: np.ndarray, limits: np.
     iv[I_TRADING_STATE] = trading_state
     rate = max(int(limits[L_MAX_SUBMIT_RATE]), 1)
     submits = np.full(rate, np.iinfo(np.int64).min, np.int64)
+    book = np.zeros((n, max(book_depth, 1), BOOK_COLS))
+    book[:, :, BK_BID] = book[:, :, BK_ASK] = np.nan
     return (np.zeros(max_orders, ORDER_TABLE_DTYPE), spec.astype(np.float64), market, np.zeros(ACCT_COLS),
             cfg.astype(np.float64), iv, np.zeros(chunk, FILL_DTYPE), np.zeros(2 * chunk, ORDER_DTYPE),
             np.zeros(chunk, ORDER_ROW_DTYPE), np.zeros(samples, np.int64), np.zeros((samples, EQ_COLS)),
             np.zeros((chunk, 2), np.int64), submits, tz[0], tz[1], limits.astype(np.float64),
-            np.zeros(chunk, np.int64), np.zeros((chunk, max(log_columns, 1))), np.zeros((samples, max(n_records, 1))))
+            np.zeros(chunk, np.int64), np.zeros((chunk, max(log_columns, 1))), np.zeros((samples, max(n_records, 1))),
+            book)

@@ -1,7 +1,7 @@
 """What a strategy's generated backtest driver (runtime/driver.py) calls per event.
 
 Per market event the driver: matches instrument k's working orders against it (`engine(OP_MATCH_BAR, ...)` or
-`OP_MATCH_L1`, only when there are orders), marks k (`mark`), delivers the fills and order events that are due
+`OP_MATCH_BOOK` after `quote` and, for an order book, `levels`; only when there are orders), marks k (`mark`), delivers the fills and order events that are due
 (`OP_NEXT_DELIVERY`, only when some are queued), runs the stream's handler, sends what it wrote
 (`OP_AFTER_HANDLER`, only when it wrote something) and samples equity (`sample`).
 
@@ -22,7 +22,7 @@ from .ops import LOG_COUNT
 
 # ---------------------------------------------------------------- the entry point, called by symbol
 OP_MATCH_BAR = 0      # k; a, b, c, d = open, high, low, close
-OP_MATCH_L1 = 1       # k; a, b, c, d = bid, ask, bid size, ask size
+OP_MATCH_BOOK = 1     # k: against its book (E_BOOK), which `quote` and `levels` have set
 OP_MARGIN_CALL = 2
 OP_AFTER_HANDLER = 3  # n intents in `out`, log messages in `logs`
 OP_NEXT_DELIVERY = 4  # returns the next due item, or -1
@@ -35,8 +35,8 @@ def engine(op, eng, ctx, out, n, logs, counters, k, a, b, c, d, t):
     compiled once (per install) and called by symbol, so the engine's code exists once however many paths use it."""
     if op == OP_MATCH_BAR:
         matching.match_bar(eng, ctx, k, a, b, c, d, t)
-    elif op == OP_MATCH_L1:
-        matching.match_l1(eng, ctx, k, a, b, c, d, t, -1, False)
+    elif op == OP_MATCH_BOOK:
+        matching.match_book(eng, ctx, k, t, -1, False)
     elif op == OP_MARGIN_CALL:
         venue.margin_call(eng, ctx, t)
     elif op == OP_AFTER_HANDLER:
@@ -65,6 +65,11 @@ def mark(eng, ctx, out, logs, counters, k, price, t):
 @hot(inline="always")
 def quote(eng, k, bid, ask, bid_size, ask_size):
     venue.quote(eng, k, bid, ask, bid_size, ask_size)
+
+
+@hot(inline="always")
+def levels(eng, k, bid, bid_size, ask, ask_size):
+    venue.levels(eng, k, bid, bid_size, ask, ask_size)
 
 
 @hot(inline="always")

@@ -1,5 +1,5 @@
-"""The simulated venue's matching, compiled: resting orders against bars (an intrabar price path) and against top of
-book quotes or trade prints (L1).
+"""The simulated venue's matching, compiled: resting orders against bars (an intrabar price path) and against books
+(an order book stream's levels, or a quote or trade print as the top level).
 
 Prices are handled as seen by a buyer: a sell order's prices are negated (`x = side * price`), so "a buy limit fills
 at or below L" also reads "a sell limit fills at or above L", and each rule is written once.
@@ -11,9 +11,12 @@ point on. A limit fills at its price, as a maker, when the path goes through it;
 fills with the touch probability. Stops, market-if-touched and trailing stops fill at their trigger, as takers,
 with the configured slippage, never outside the bar's range. Every fill on a bar carries the bar's time.
 
-Quotes and trades. A buy takes the ask (a sell the bid; a trade print is both), as much as the size shown there
-when L1 sizes are on: the rest stays working. A limit that arrives marketable fills at the quote as a taker; a
-resting one fills at its own price, as a maker, once the quote crosses it (on a touch, with the touch probability).
+Quotes, trades and books. A quote or a trade print is the top level of a book (a print is both sides); an order
+book stream gives every level. A buy takes the asks from the best up (a sell the bids), as much as each level shows
+when sizes are on, the rest staying working; a limit stops at its price. A limit that arrives marketable fills
+against the book as a taker at each level's price; a resting one fills at its own price, as a maker, once the book
+crosses it, as much as the levels that cross it show (on a touch, with the touch probability). Liquidity one fill
+takes is gone for the other orders of the same event. Taker fills carry the configured slippage.
 
 IOC and FOK orders get one chance: the quote they arrive at (or the next one), or the next bar's open; what is left
 is canceled. FOK fills entirely in that chance or not at all.
@@ -23,8 +26,9 @@ from __future__ import annotations
 
 import math
 
-from .engine_state import (C_L1_SIZE, C_SLIPPAGE_TICKS, C_TOUCH_PROB, E_CFG, E_IV, E_MARKET, E_ORDERS, E_SPEC,
-                           I_N_ORDERS, M_BAR_HIGH, M_BAR_LOW, ST_WORKING)
+from .engine_state import (BK_ASK, BK_ASK_SIZE, BK_ASK_TAKEN, BK_BID, BK_BID_SIZE, BK_BID_TAKEN, C_L1_SIZE,
+                           C_SLIPPAGE_TICKS, C_TOUCH_PROB, E_BOOK, E_CFG, E_IV, E_MARKET, E_ORDERS, E_SPEC, I_N_ORDERS,
+                           M_BAR_HIGH, M_BAR_LOW, ST_WORKING)
 from .events import NO_REASON, ORDER_TRIGGERED
 from .instruments import TICK
 from .intents import (FLAG_POST_ONLY, TIF_FOK, TIF_IOC, TRAIL_PERCENT, TRAIL_TICKS, TYPE_LIMIT, TYPE_LIMIT_IF_TOUCHED, TYPE_MARKET,
@@ -203,15 +207,16 @@ def match_at(eng, ctx, j, price, t):
 
 
 @hot
-def match_l1(eng, ctx, k, bid, ask, bid_size, ask_size, t, only, arriving):
-    """Instrument k's working orders (only row `only` when >= 0) against a quote; a trade print is a quote with
-    bid == ask. `arriving`: the order reaches the venue now, so a marketable limit takes liquidity."""
+def match_book(eng, ctx, k, t, only, arriving):
+    """Instrument k's working orders (only row `only` when >= 0) against its book (E_BOOK: a quote or trade print is
+    its level 0). `arriving`: the order reaches the venue now, so a marketable limit takes liquidity."""
     orders = eng[E_ORDERS]
     cfg = eng[E_CFG]
+    book = eng[E_BOOK][k]
     tick = eng[E_SPEC][k, TICK]
-    sized = cfg[C_L1_SIZE] == 1.0
-    avail_buy = ask_size if sized else math.inf
-    avail_sell = bid_size if sized else math.inf
+    for m in range(book.shape[0]):  # each event's liquidity is taken once
+        book[m, BK_BID_TAKEN] = 0.0
+        book[m, BK_ASK_TAKEN] = 0.0
     lo = 0 if only < 0 else only
     hi = eng[E_IV][I_N_ORDERS] if only < 0 else only + 1
     for j in range(lo, hi):
@@ -219,14 +224,13 @@ def match_l1(eng, ctx, k, bid, ask, bid_size, ask_size, t, only, arriving):
         if o["status"] != ST_WORKING or o["instrument"] != k or o["ts_active"] > t:
             continue
         s = o["side"]
-        p = ask if s > 0 else bid
-        avail = avail_buy if s > 0 else avail_sell
-        if p != p or avail <= 0.0:
+        px, sz, taken = (BK_ASK, BK_ASK_SIZE, BK_ASK_TAKEN) if s > 0 else (BK_BID, BK_BID_SIZE, BK_BID_TAKEN)
+        p = book[0, px]
+        if p != p or (cfg[C_L1_SIZE] == 1.0 and book[0, sz] - book[0, taken] <= 0.0):
             continue
         x = s * p
         ot = o["order_type"]
         act = NONE
-        price = p
         fresh = arriving
         if ot == TYPE_MARKET:
             act = TAKER
@@ -244,14 +248,15 @@ def match_l1(eng, ctx, k, bid, ask, bid_size, ask_size, t, only, arriving):
                     o["triggered"] = True
                     log_event(eng, j, ORDER_TRIGGERED, NO_REASON, t)
                     fresh = True  # the limit it becomes arrives now
+        limit = math.inf
         if act == NONE and limit_like(o):
             limit = s * o["price"]
             if fresh and x <= limit:
                 act = TAKER
             elif x < limit:
-                act, price = MAKER, o["price"]
+                act = MAKER
             elif x == limit:
-                act, price = TOUCH, o["price"]
+                act = TOUCH
         if act == NONE:
             continue
         if act == TOUCH:
@@ -259,16 +264,38 @@ def match_l1(eng, ctx, k, bid, ask, bid_size, ask_size, t, only, arriving):
                 continue
             act = MAKER
         remaining = o["qty"] - o["filled"]
-        if o["tif"] == TIF_FOK and avail < remaining:
+        if o["tif"] == TIF_FOK and available(eng, book, s, limit) < remaining:
             cancel(eng, ctx, j, NO_REASON, t)
             continue
-        if act == TAKER:
-            price = slipped(eng, o, p, tick)
-        done = fill(eng, ctx, j, min(remaining, avail), price, act == MAKER or (o["flags"] & FLAG_POST_ONLY) != 0, t)
-        if s > 0:
-            avail_buy -= done
-        else:
-            avail_sell -= done
+        maker = act == MAKER or (o["flags"] & FLAG_POST_ONLY) != 0
+        for m in range(book.shape[0]):  # a taker walks the levels up to its limit; a maker takes what crosses it
+            level = book[m, px]
+            left = book[m, sz] - book[m, taken] if cfg[C_L1_SIZE] == 1.0 else math.inf
+            if level != level or s * level > limit or remaining <= 0.0 or o["status"] != ST_WORKING:
+                break
+            if left <= 0.0:
+                continue
+            price = o["price"] if act == MAKER else slipped(eng, o, level, tick)
+            done = fill(eng, ctx, j, min(remaining, left), price, maker, t)
+            book[m, taken] += done
+            remaining -= done
+            if cfg[C_L1_SIZE] != 1.0:
+                break  # sizes off: all at the best level
     if only < 0:
         one_chance_over(eng, ctx, k, t)
+
+
+@hot(inline="always")
+def available(eng, book, s, limit):
+    """What side s can take from the book at prices no worse than `limit` (buyer's view)."""
+    if eng[E_CFG][C_L1_SIZE] != 1.0:
+        return math.inf
+    px, sz, taken = (BK_ASK, BK_ASK_SIZE, BK_ASK_TAKEN) if s > 0 else (BK_BID, BK_BID_SIZE, BK_BID_TAKEN)
+    total = 0.0
+    for m in range(book.shape[0]):
+        level = book[m, px]
+        if level != level or s * level > limit:
+            break
+        total += max(book[m, sz] - book[m, taken], 0.0)
+    return total
 

@@ -13,8 +13,8 @@ from __future__ import annotations
 import math
 
 from .context import CTX_HEADER, EQUITY, INSTRUMENT_SLOTS, POSITION
-from .engine_state import (C_CANCEL_NS, C_FILL_ON_CLOSE, C_ROUND, C_SUBMIT_NS, E_CFG, E_IV, E_MARKET, E_ORDERS,
-                           E_SPEC, I_DONE_ROWS, I_ENGINE_SEQ, I_N_ORDERS, I_STATUS, I_TRADING_STATE, M_ASK, M_ASK_SIZE, M_BID,
+from .engine_state import (BK_ASK, BK_ASK_SIZE, BK_BID, BK_BID_SIZE, C_CANCEL_NS, C_FILL_ON_CLOSE, C_ROUND,
+                           C_SUBMIT_NS, E_BOOK, E_CFG, E_IV, E_MARKET, E_ORDERS, E_SPEC, I_DONE_ROWS, I_ENGINE_SEQ, I_N_ORDERS, I_STATUS, I_TRADING_STATE, M_ASK, M_ASK_SIZE, M_BID,
                            M_BID_SIZE, M_MARK, M_MODE, M_SEEN, MODE_BARS, NO_TIME, ST_PENDING, ST_WORKING,
                            STATUS_TOO_MANY_ORDERS, TS_REDUCING)
 from .events import NO_REASON, ORDER_ACCEPTED, ORDER_DENIED, ORDER_EXPIRED, ORDER_REJECTED, ORDER_SUBMITTED, REASON
@@ -23,7 +23,7 @@ from .intents import (ACTION_CANCEL, ACTION_CLOSE, ACTION_MODIFY, ACTION_ORDER, 
                       FLAG_REDUCE_ONLY, NO_ID, TIF_FOK, TIF_IOC, TYPE_LIMIT, TYPE_MARKET, TYPE_STOP, TYPE_STOP_LIMIT,
                       TYPE_TRAILING)
 from .jit import hot
-from .matching import match_at, match_l1
+from .matching import match_at, match_book
 from .orders import cancel, compact, expiry, fill, finish, is_open, latency, log_event, new_row, next_action, open_count
 from .portfolio import refresh
 from .risk import check, update_state
@@ -198,8 +198,7 @@ def arrive(eng, ctx, j, t):
         else:
             chance = False  # waits for the next bar
     else:
-        match_l1(eng, ctx, k, market[k, M_BID], market[k, M_ASK], market[k, M_BID_SIZE], market[k, M_ASK_SIZE], t,
-                 j, True)
+        match_book(eng, ctx, k, t, j, True)
     if chance and o["status"] == ST_WORKING and (o["tif"] == TIF_IOC or o["tif"] == TIF_FOK):
         cancel(eng, ctx, j, NO_REASON, t)
 
@@ -291,11 +290,29 @@ def margin_call(eng, ctx, t):
 
 @hot(inline="always")
 def quote(eng, k, bid, ask, bid_size, ask_size):
+    """Instrument k's best bid and offer, which are also its book's top level."""
     market = eng[E_MARKET]
     market[k, M_BID] = bid
     market[k, M_ASK] = ask
     market[k, M_BID_SIZE] = bid_size
     market[k, M_ASK_SIZE] = ask_size
+    top = eng[E_BOOK][k, 0]
+    top[BK_BID] = bid
+    top[BK_ASK] = ask
+    top[BK_BID_SIZE] = bid_size
+    top[BK_ASK_SIZE] = ask_size
+
+
+@hot(inline="always")
+def levels(eng, k, bid, bid_size, ask, ask_size):
+    """Instrument k's book below the top level, from an order book event's level arrays (as deep as both go; an
+    empty level has size 0)."""
+    book = eng[E_BOOK][k]
+    for m in range(1, min(book.shape[0], bid.shape[0])):
+        book[m, BK_BID] = bid[m]
+        book[m, BK_BID_SIZE] = bid_size[m]
+        book[m, BK_ASK] = ask[m]
+        book[m, BK_ASK_SIZE] = ask_size[m]
 
 
 @hot
