@@ -6,7 +6,8 @@
 
 `data` maps each of the strategy's streams to its events: by stream key (`spy.bars`), by alias (`hourly`) or by
 instrument name (`spy`, when it has one stream), each a numpy record array of the stream's dtype
-(runtime/events.py). A bar stream without data is resampled from a finer bar stream of the same instrument.
+(runtime/events.py; a `book mbo` stream may also be given its MBO events, which are replayed into its book). A bar
+stream without data is resampled from a finer bar stream of the same instrument.
 """
 
 from __future__ import annotations
@@ -22,9 +23,10 @@ from ..adapters.files import validate
 from ..compiler.manifest import STATE_ARRAYS
 from .catalog_feed import CatalogFeed
 from .driver import load_driver, matching_streams, primary_stream
-from .events import FILL_DTYPE, MBO_LEVELS, ORDER_EVENT_KINDS, TIMER_DTYPE
+from .events import FILL_DTYPE, MBO_DTYPE, MBO_LEVELS, ORDER_EVENT_KINDS, TIMER_DTYPE
 from .instruments import Instrument, default_instrument, spec_rows
 from .loop import preload
+from .mbo import MboBook
 from .ops import zone_table
 from .resample import resample_bars
 
@@ -110,6 +112,8 @@ def _stream_data(strategy, data: dict) -> list[np.ndarray]:
         events = np.ascontiguousarray(data[name])
         if s.data in ("bars", "quotes", "trades") and events.dtype == strategy.event_dtype("step:" + s.key):
             events, _ = validate(events, s.data, f"data[{name!r}]", first_row=0)  # rows as array indices
+        elif s.data == "book" and s.mbo and events.dtype == MBO_DTYPE:  # L3 events: the book after each
+            events = MboBook().snapshots(validate(events, "mbo", f"data[{name!r}]", first_row=0)[0])
         found.append(events)
     for i, s in enumerate(streams):
         if found[i] is not None:

@@ -7,6 +7,7 @@ Each stream reads a series of its instrument's symbol:
     bars <tf>       bars-<tf>, else the coarsest finer bars-<x> whose period divides tf, resampled by the engine
     quotes, trades  quotes, trades
     book depth d    the shallowest book-<D> with D >= d, cut to d levels
+    book mbo        mbo, replayed into a book whose levels are read after each venue event (runtime/mbo.py)
 
 A window ends where a file starts; the loop handles the venue's actions due before then, then the next window's
 events.
@@ -21,6 +22,7 @@ import numpy as np
 from ..adapters.catalog import Catalog, bars_type, read_file, type_dtype, type_timeframe
 from ..adapters.files import MissingData, UnknownInstrument
 from .events import book_dtype
+from .mbo import F_LAST, MboBook
 from .resample import resample_bars
 
 NO_END = 2**63 - 1
@@ -35,6 +37,7 @@ class Source:
     instrument: int             # the strategy's instrument index, written into each event
     resample: tuple[int, int] | None = None  # (series timeframe, stream timeframe) in ns
     depth: int | None = None    # book levels the stream keeps
+    book: MboBook | None = None  # the L3 book an mbo series is replayed into
 
 
 class CatalogFeed:
@@ -84,11 +87,11 @@ class CatalogFeed:
             for k, src in enumerate(self.sources):
                 parts = self.parts[k]
                 while taken[k] < len(parts) and parts[taken[k]].start < w1:
-                    held[k].append((parts[taken[k]], self._cut(read_file(parts[taken[k]].path, src.data_type))))
+                    held[k].append((parts[taken[k]], self._read(src, parts[taken[k]])))
                     taken[k] += 1
                 held[k] = [(p, e) for p, e in held[k] if p.end > w0]
                 pieces = [e[np.searchsorted(e["ts_event"], w0):np.searchsorted(e["ts_event"], w1)] for _, e in held[k]]
-                events = np.concatenate(pieces) if pieces else np.zeros(0, type_dtype(src.data_type))
+                events = np.concatenate(pieces) if pieces else np.zeros(0, _stream_dtype(src))
                 if src.resample:
                     if carry[k] is not None:
                         events = np.concatenate([carry[k], events])
@@ -98,6 +101,11 @@ class CatalogFeed:
                 events["instrument"] = src.instrument
                 out.append(events)
             yield out, t_end
+
+    def _read(self, src: Source, part) -> np.ndarray:
+        """A file's events as the stream sees them (an mbo file: the book after each of its venue events)."""
+        events = read_file(part.path, src.data_type)
+        return self._cut(src.book.snapshots(events) if src.book is not None else events)
 
     def _cut(self, events: np.ndarray) -> np.ndarray:
         if self.start is None and self.end is None:
@@ -113,7 +121,11 @@ class CatalogFeed:
         src, tail = self.sources[k], []
         series_last = -1
         for part in reversed(self.parts[k]):  # a file may end before `start`, or close no resampled period
-            tail.insert(0, self._cut(read_file(part.path, src.data_type)))
+            events = read_file(part.path, src.data_type)
+            if src.book is not None:  # the times of its snapshots, which need no book
+                events = events[(events["flags"] & F_LAST) != 0].copy()
+                events["ts_event"] = events["ts_recv"]
+            tail.insert(0, self._cut(events))
             events = np.concatenate(tail)
             if len(events) and series_last < 0:
                 series_last = int(events["ts_event"][-1])
@@ -144,11 +156,17 @@ def _source(stream, symbol: str, instrument: int, held: list[tuple[str, str]], r
         deep = sorted(int(t[5:]) for t in types if t.startswith("book-") and int(t[5:]) >= stream.depth)
         if deep:
             return Source(f"book-{deep[0]}", symbol, instrument, depth=stream.depth)
+    elif stream.data == "book" and "mbo" in types:
+        return Source("mbo", symbol, instrument, book=MboBook())
     what = {"bars": f"{bars_type(stream.timeframe_ns or 0)} or finer bars whose period divides it",
             "book": "an L3 book (mbo) stream" if stream.mbo else f"a book of {stream.depth} levels or more"}
     raise MissingData(root, None, f"{symbol} has no data for `{stream.key}` (it needs "
                                         f"{what.get(stream.data, stream.data)}); the catalog holds "
                                         f"{', '.join(types)} of it")
+
+
+def _stream_dtype(src: Source) -> np.dtype:
+    return book_dtype(src.book.depth) if src.book is not None else type_dtype(src.data_type)
 
 
 def _resample(bars: np.ndarray, source_ns: int, period_ns: int, closed_by: int):
