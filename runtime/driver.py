@@ -25,7 +25,7 @@ from .ops import LOG_COUNT
 from .events import ORDER_EVENT_KINDS
 
 DRIVER_FILE = "driver.py"
-DRIVER_FORMAT = 3  # changes when the generated code does, so that drivers written before are rewritten
+DRIVER_FORMAT = 4  # changes when the generated code does, so that drivers written before are rewritten
 
 
 def matching_streams(manifest) -> list[bool]:
@@ -71,7 +71,7 @@ def driver_source(strategy) -> str:
         "    \"\"\"Runs the handlers of the fills and order events due by t (and of what those cause).\"\"\"",
         f"    counters = state[{idx['counters']}]",
         f"    logs = state[{idx['logs']}]",
-        "    while True:",
+        "    while L.queued(eng):",
         "        item = L.engine(L.OP_NEXT_DELIVERY, eng, ctx, out, 0, logs, counters, -1, 0.0, 0.0, 0.0, 0.0, t)",
         "        if item < 0 or L.cascade(eng, t):",
         "            return",
@@ -88,7 +88,7 @@ def driver_source(strategy) -> str:
         for n_, (kind, fn) in enumerate(order_fns):
             lines.append(f"            {'el' if n_ else ''}if kind == {kind}:")
             lines.append(f"                n = S.{fn}(eng[{E_EVENTS}], i, state, ctx, out)")
-    lines += [f"        {_after('t')}", "", ""]
+    lines += [f"        if n > 0 or counters[{LOG_COUNT}] > 0:", f"            {_after('t')}", "", ""]
 
     for name in ("start", "stop"):
         fn = ep.get(f"on:{name}")
