@@ -152,7 +152,11 @@ def compile(file: str, emit: str | None, output: str | None) -> None:  # noqa: A
                    "and kind).")
 @click.option("--out", "out_dir", default=None, type=click.Path(file_okay=False),
               help="Write orders, fills, positions, equity and order events as Parquet files here, and report.html.")
-@click.option("--cash", default=100_000.0, show_default=True, help="Starting cash.")
+@click.option("--cash", default=100_000.0, show_default=True, help="Starting cash, in the account's currency.")
+@click.option("--currency", default="USD", show_default=True, help="The account's base currency.")
+@click.option("--rate", "rates", multiple=True, metavar="CCY=VALUE",
+              help="What one unit of currency CCY is worth in the base currency at the start (for instruments in "
+                   "CCY; an FX pair of CCY the strategy subscribes to then moves it).")
 @click.option("--fill-on-close", is_flag=True,
               help="Fill orders placed on a bar at its close (default: at the next bar's open).")
 @click.option("--seed", default=0, show_default=True, help="Seed of the fill and latency models.")
@@ -165,8 +169,8 @@ def compile(file: str, emit: str | None, output: str | None) -> None:  # noqa: A
 @click.option("--repair", is_flag=True, help="Sort unsorted rows and drop exact duplicates instead of failing.")
 @click.option("-q", "--quiet", is_flag=True, help="Print nothing but errors.")
 @_guarded
-def run(file, data, start, end, params, symbols, out_dir, cash, fill_on_close, seed, slippage_ticks, columns, tz, bar_time,
-        repair, quiet) -> None:
+def run(file, data, start, end, params, symbols, out_dir, cash, currency, rates, fill_on_close, seed, slippage_ticks,
+        columns, tz, bar_time, repair, quiet) -> None:
     """Backtest a strategy on historical data: a summary table, and the run's files with --out.
 
     \b
@@ -182,8 +186,8 @@ def run(file, data, start, end, params, symbols, out_dir, cash, fill_on_close, s
             sys.exit(1)
     from ..runtime import run_command
     mapping = _pairs(columns, "--column")
-    sys.exit(run_command.run(file, data, params, symbols, start, end, out_dir, cash, fill_on_close, seed,
-                             slippage_ticks, mapping, tz, bar_time, repair, quiet))
+    sys.exit(run_command.run(file, data, params, symbols, start, end, out_dir, cash, currency, _pairs(rates, "--rate"),
+                             fill_on_close, seed, slippage_ticks, mapping, tz, bar_time, repair, quiet))
 
 
 @main.group()
@@ -274,7 +278,7 @@ def _pairs(pairs: tuple[str, ...], option: str) -> dict[str, str]:
     for pair in pairs:
         key, sep, value = pair.partition("=")
         if not sep:
-            raise click.BadParameter(f"{pair!r}: expected FIELD=NAME", param_hint=option)
+            raise click.BadParameter(f"{pair!r}: expected NAME=VALUE", param_hint=option)
         out[key] = value
     return out
 

@@ -132,6 +132,30 @@ def _stream_data(strategy, data: dict) -> list[np.ndarray]:
     return found
 
 
+def _currencies(specs: list[Instrument], base: str, rates: dict[str, float]) -> tuple[list[str], np.ndarray]:
+    """The account's currency table (the base first, then the instruments' and FX pairs' currencies) and each one's
+    starting value in the base currency."""
+    names = [base]
+    for spec in specs:
+        for name in (spec.currency, spec.pair_currency()):
+            if name and name not in names:
+                names.append(name)
+    if len(names) > es.MAX_CURRENCIES:
+        raise BacktestError(f"an account holds at most {es.MAX_CURRENCIES} currencies; these instruments need "
+                            f"{', '.join(names)}")
+    row = np.ones(len(names))
+    for c, name in enumerate(names[1:], 1):
+        if name in rates:
+            row[c] = float(rates[name])
+        elif any(s.currency == name for s in specs):
+            raise BacktestError(f"instruments in {name} and an account in {base} need {name}'s rate to start from: "
+                                f"give rates={{'{name}': ...}} (ntc run --rate {name}=...); an FX pair of {name} the "
+                                "strategy subscribes to then moves it")
+        else:
+            row[c] = np.nan  # only a pair's other currency: set by the pair's first price
+    return names, row
+
+
 def _finest_bars(streams):
     bars = [s for s in streams if s.data == "bars"]
     return min(bars, key=lambda s: s.timeframe_ns or 0) if bars else None
@@ -140,10 +164,13 @@ def _finest_bars(streams):
 def run_engine(strategy, data, params: dict | None = None, cash: float = 100_000.0,
                instruments: dict[str, Instrument | str] | None = None, venue: Venue | None = None,
                risk: Risk | None = None, start: int | None = None, end: int | None = None,
-               progress=None, chunk: int = 1 << 13) -> RawResult:
+               progress=None, chunk: int = 1 << 13, currency: str = "USD",
+               rates: dict[str, float] | None = None) -> RawResult:
     """Runs the compiled loop over `data` (a dict of event arrays, or a CatalogFeed read window by window) and
     returns its raw logs. `start`/`end` (ns) cut the data. `instruments` maps an instrument's name or symbol to
-    its specification, or to the symbol it is traded as (whose specification the catalog or the defaults give)."""
+    its specification, or to the symbol it is traded as (whose specification the catalog or the defaults give).
+    `cash` is in the account's base `currency`; `rates` give what one unit of each other currency the instruments
+    are in is worth in it, at the start (an FX pair the strategy subscribes to then moves its rate)."""
     venue = venue or Venue()
     risk = risk or Risk()
     m = strategy.manifest
@@ -174,6 +201,7 @@ def run_engine(strategy, data, params: dict | None = None, cash: float = 100_000
         symbol = symbols.get(i.name, i.symbol)
         specs.append(got if isinstance(got, Instrument) else
                      (feed.catalog.instrument(symbol) if feed else None) or default_instrument(symbol))
+    currencies, rate_row = _currencies(specs, currency, rates or {})
     modes = np.full(len(specs), es.MODE_BARS, np.float64)
     book_depth = 1
     for s, is_matching in zip(m.streams, matching_streams(m)):
@@ -201,15 +229,15 @@ def run_engine(strategy, data, params: dict | None = None, cash: float = 100_000
     cfg[es.C_HANDLED] = handled
     if risk.trading_state not in es.TRADING_STATES:
         raise BacktestError(f"trading_state must be one of {', '.join(es.TRADING_STATES)}")
-    eng = es.new_engine(spec_rows(specs), modes, cfg, risk.array(), zone_table(m.timezone), venue.seed,
+    eng = es.new_engine(spec_rows(specs, currencies), modes, cfg, risk.array(), zone_table(m.timezone), venue.seed,
                         m.log_columns, len(m.records), es.TRADING_STATES.index(risk.trading_state), chunk=chunk,
-                        samples=samples, book_depth=book_depth)
+                        samples=samples, book_depth=book_depth, rates=rate_row, cash=cash)
     state = strategy.new_state(params)
     ctx = strategy.context(equity=cash, cash=cash)
     eng[es.E_ACCT][es.A_PEAK] = cash
     out = strategy.intent_buffer()
-    driver = load_driver(strategy)
-    preload(state, ctx, out, eng, STATE_ARRAYS.index("counters"), STATE_ARRAYS.index("logs"))
+    engine_symbol = preload(state, ctx, out, eng, STATE_ARRAYS.index("counters"), STATE_ARRAYS.index("logs"))
+    driver = load_driver(strategy, engine_symbol)
     t_load = time.perf_counter()
 
     t_read = time.perf_counter()

@@ -92,7 +92,10 @@ MODE_TRADES = 2
 # acct[...]: what the risk engine tracks of equity (fees, turnover and PnL are in the fills)
 A_PEAK = 0          # highest equity so far
 A_DAY_START = 1     # equity at the start of the current day (strategy time zone)
-ACCT_COLS = 2
+MAX_CURRENCIES = 8  # the account's currencies, the base first (an array of its own would slow every engine call)
+A_RATE = 2          # A_RATE + c: what one unit of currency c is worth in the base currency
+A_BALANCE = A_RATE + MAX_CURRENCIES  # A_BALANCE + c: the account's cash in currency c
+ACCT_COLS = A_BALANCE + MAX_CURRENCIES
 
 # cfg[...]
 C_FILL_ON_CLOSE = 0   # 1: a bar-matched order placed on a bar fills at that bar's close, not the next open
@@ -171,7 +174,8 @@ MAX_CASCADE = 1_000_000
 
 def new_engine(spec: np.ndarray, modes: np.ndarray, cfg: np.ndarray, limits: np.ndarray, tz: tuple, seed: int,
                log_columns: int, n_records: int, trading_state: int = TS_ACTIVE, chunk: int = 1 << 16,
-               max_orders: int = 4096, samples: int = 0, book_depth: int = 1) -> tuple:
+               max_orders: int = 4096, samples: int = 0, book_depth: int = 1, rates: np.ndarray | None = None,
+               cash: float = 0.0) -> tuple:
     """The engine's arrays. Logs are buffers of `chunk` rows, drained between calls; the equity and record
     samples have room for `samples` (at least a chunk), so that a run that knows how many it can take keeps them
     where they are written, with no copy (the pages never written are never touched)."""
@@ -193,7 +197,11 @@ def new_engine(spec: np.ndarray, modes: np.ndarray, cfg: np.ndarray, limits: np.
     submits = np.full(rate, np.iinfo(np.int64).min, np.int64)
     book = np.zeros((n, max(book_depth, 1), BOOK_COLS))
     book[:, :, BK_BID] = book[:, :, BK_ASK] = np.nan
-    return (np.zeros(max_orders, ORDER_TABLE_DTYPE), spec.astype(np.float64), market, np.zeros(ACCT_COLS),
+    acct = np.zeros(ACCT_COLS)
+    rates = np.ones(1) if rates is None else np.asarray(rates, np.float64)
+    acct[A_RATE:A_RATE + len(rates)] = rates
+    acct[A_BALANCE] = cash
+    return (np.zeros(max_orders, ORDER_TABLE_DTYPE), spec.astype(np.float64), market, acct,
             cfg.astype(np.float64), iv, np.zeros(chunk, FILL_DTYPE), np.zeros(2 * chunk, ORDER_DTYPE),
             np.zeros(chunk, ORDER_ROW_DTYPE), np.zeros(samples, np.int64), np.zeros((samples, EQ_COLS)),
             np.zeros((chunk, 2), np.int64), submits, tz[0], tz[1], limits.astype(np.float64),

@@ -43,9 +43,10 @@ MBO_DTYPE = np.dtype(_HEAD + [("order_id", np.uint64), ("price", np.float64), ("
 STATUS_DTYPE = np.dtype(_HEAD + [("action", np.int16), ("reason", np.int16), ("is_trading", np.int8)])
 
 
-# side: 1 buy, -1 sell. `seq` is the client order id sequence of the order that filled.
+# side: 1 buy, -1 sell. `seq` is the client order id sequence of the order that filled. Price and fee are in the
+# instrument's currency; `rate` is what one unit of it was worth in the account's base currency at the fill.
 FILL_DTYPE = np.dtype(_HEAD + [("side", np.int8), ("qty", np.float64), ("price", np.float64), ("fee", np.float64),
-                               ("tag", np.int32), ("is_maker", np.bool_), ("seq", np.int64)])
+                               ("tag", np.int32), ("is_maker", np.bool_), ("seq", np.int64), ("rate", np.float64)])
 
 ORDER_ACCEPTED = 0
 ORDER_REJECTED = 1

@@ -29,7 +29,9 @@ MARGIN_INIT = 9    # fraction of the notional held to open (1 / leverage)
 MARGIN_MAINT = 10  # fraction of the notional below which equity triggers liquidation
 CASH_SETTLED = 11  # 1.0 for spot, equity, fx
 MAX_POSITION = 12  # risk: the largest absolute position; 0 = no limit
-SPEC_COLS = 13
+CURRENCY = 13      # the account's currency table index of the instrument's currency (prices, PnL, fees)
+PAIR = 14          # an FX pair AAABBB quoted in its currency BBB: the table index of AAA (its mark prices AAA); -1
+SPEC_COLS = 15
 
 
 class Instrument(BaseModel):
@@ -62,7 +64,15 @@ class Instrument(BaseModel):
         row[MARGIN_INIT], row[MARGIN_MAINT] = self.margin_init, self.margin_maint
         row[CASH_SETTLED] = 1.0 if SETTLES_CASH[KINDS.index(self.kind)] else 0.0
         row[MAX_POSITION] = self.max_position
+        row[PAIR] = -1.0
         return row
+
+    def pair_currency(self) -> str | None:
+        """AAA of an FX pair `AAABBB.VENUE` (or `AAA/BBB.VENUE`) quoted in BBB, its currency."""
+        root = "".join(c for c in self.symbol.rpartition(".")[0] or self.symbol if c.isalpha()).upper()
+        if self.kind == "fx" and len(root) == 6 and root[3:] == self.currency.upper():
+            return root[:3]
+        return None
 
 
 # Venues whose symbols default to crypto spot (8-decimal lots) rather than US equities (whole shares, cent ticks).
@@ -85,5 +95,12 @@ def default_instrument(symbol: str) -> Instrument:
     return Instrument(symbol=symbol, kind="equity", tick_size=0.01, lot_size=1.0)
 
 
-def spec_rows(instruments: list[Instrument]) -> np.ndarray:
-    return np.array([i.row() for i in instruments], dtype=np.float64).reshape(len(instruments), SPEC_COLS)
+def spec_rows(instruments: list[Instrument], currencies: list[str] | None = None) -> np.ndarray:
+    """The engine's rows; `currencies` is the account's currency table (the base currency first)."""
+    rows = np.array([i.row() for i in instruments], dtype=np.float64).reshape(len(instruments), SPEC_COLS)
+    for row, instrument in zip(rows, instruments):
+        if currencies:
+            row[CURRENCY] = currencies.index(instrument.currency)
+            pair = instrument.pair_currency()
+            row[PAIR] = currencies.index(pair) if pair in currencies else -1.0
+    return rows

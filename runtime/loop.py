@@ -125,12 +125,15 @@ def keep_logs(eng, logs, m, t):
         iv[I_N_LOG] = at + 1
 
 
-def preload(state, ctx, out, eng, counters_index: int, logs_index: int) -> None:
-    """Loads (or compiles) the engine for these argument types before a driver runs: the driver's cached machine
-    code calls it by symbol."""
+def preload(state, ctx, out, eng, counters_index: int, logs_index: int) -> str:
+    """Loads (or compiles) the engine for these argument types before a driver runs, and returns the symbol the
+    driver's machine code calls it by: a driver cached against another symbol (the engine's cache was rewritten,
+    say by another process compiling it) must be compiled again (runtime/driver.py keys it by the symbol)."""
     from numba import typeof, types
 
     i64, f64 = types.int64, types.float64
     state_t = typeof(state)
-    engine.compile((i64, typeof(eng), typeof(ctx), typeof(out), i64, state_t[logs_index], state_t[counters_index],
-                    i64, f64, f64, f64, f64, i64))
+    signature = (i64, typeof(eng), typeof(ctx), typeof(out), i64, state_t[logs_index], state_t[counters_index],
+                 i64, f64, f64, f64, f64, i64)
+    engine.compile(signature)
+    return engine.overloads[signature].fndesc.mangled_name

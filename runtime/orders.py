@@ -15,12 +15,12 @@ import math
 import numpy as np
 
 from .context import CTX_HEADER, INSTRUMENT_SLOTS, OPEN_ORDERS, POSITION
-from .engine_state import (C_ACK_NS, C_HANDLED, C_JITTER_NS, E_CFG, E_EVENTS, E_FILLS, E_IV, E_ORDERS, E_QUEUE,
+from .engine_state import (A_RATE, C_ACK_NS, C_HANDLED, C_JITTER_NS, E_ACCT, E_CFG, E_EVENTS, E_FILLS, E_IV, E_ORDERS, E_QUEUE,
                            E_ROWS, E_SPEC, E_TZ_AT, E_TZ_OFF, FILL_BIT, I_DONE_ROWS, I_ENGINE_SEQ, I_N_EVENTS,
                            I_N_FILLS, I_N_ORDERS, I_N_ROWS, I_NEXT_ACTION, I_Q_HEAD, I_Q_TAIL, I_RNG, I_STATUS,
                            NO_TIME, ST_DONE, ST_PENDING, ST_WORKING, STATUS_OVERFLOW)
 from .events import (NO_REASON, ORDER_CANCELED, ORDER_FILLED, ORDER_PARTIALLY_FILLED, REASON)
-from .instruments import FEE_MIN, FEE_PER_UNIT, MAKER_FEE, MULTIPLIER, TAKER_FEE
+from .instruments import CURRENCY, FEE_MIN, FEE_PER_UNIT, MAKER_FEE, MULTIPLIER, TAKER_FEE
 from .intents import FLAG_REDUCE_ONLY, NO_ID, TIF_DAY, TIF_GTD, TYPE_LIMIT, TYPE_STOP
 from .jit import hot
 from .ops import NS_PER_DAY, local_time
@@ -323,6 +323,7 @@ def fill(eng, ctx, j, qty, price, is_maker, t):
     f["tag"] = o["tag"]
     f["is_maker"] = is_maker
     f["seq"] = o["seq"]
+    f["rate"] = eng[E_ACCT][A_RATE + int(eng[E_SPEC][k, CURRENCY])]
     iv[I_N_FILLS] = i + 1
     if handled(eng, FILL_BIT):
         enqueue(eng, 2 * i, t)

@@ -12,10 +12,10 @@ from __future__ import annotations
 import math
 
 from .context import AVG_PRICE, CASH, CTX_HEADER, EQUITY, INSTRUMENT_SLOTS, POSITION, REALIZED_PNL, UNREALIZED_PNL
-from .engine_state import (E_EQ, E_EQ_TS, E_IV, E_MARKET, E_RECORDS,
+from .engine_state import (A_BALANCE, A_RATE, E_ACCT, E_EQ, E_EQ_TS, E_IV, E_MARKET, E_RECORDS, MAX_CURRENCIES,
                            E_SPEC, EQ_CASH, EQ_EQUITY, EQ_EXPOSURE, EQ_PRICE, I_N_EQ, I_STATUS, M_MARK,
                            STATUS_OVERFLOW)
-from .instruments import CASH_SETTLED, MULTIPLIER
+from .instruments import CASH_SETTLED, CURRENCY, MULTIPLIER
 from .jit import hot
 
 FLAT_EPS = 1e-9  # a position this small relative to the traded quantity is flat (float sums of lots)
@@ -45,11 +45,13 @@ def apply_fill(eng, ctx, k, side, qty, price, fee):
     ctx[b + POSITION] = new
     ctx[b + AVG_PRICE] = avg
     ctx[b + REALIZED_PNL] += realized
+    acct = eng[E_ACCT]
+    c = A_BALANCE + int(spec[k, CURRENCY])  # cash moves in the instrument's currency
     if spec[k, CASH_SETTLED] == 1.0:
-        ctx[CASH] -= signed * price * mult
+        acct[c] -= signed * price * mult
     else:
-        ctx[CASH] += realized
-    ctx[CASH] -= fee
+        acct[c] += realized
+    acct[c] -= fee
     refresh(eng, ctx)
     return realized
 
@@ -77,17 +79,28 @@ def position_value(eng, ctx, k):
 
 @hot(inline="always")
 def refresh(eng, ctx):
-    """Equity and every unrealized PnL from cash, positions and marks."""
-    total = ctx[CASH]
-    for k in range(eng[E_SPEC].shape[0]):
-        total += position_value(eng, ctx, k)
+    """Cash and equity in the base currency (every currency's balance and position value at its rate), and every
+    unrealized PnL (in its instrument's currency), from balances, positions, marks and rates."""
+    acct = eng[E_ACCT]
+    cash = 0.0
+    for c in range(MAX_CURRENCIES):
+        if acct[A_BALANCE + c] != 0.0:
+            cash += acct[A_BALANCE + c] * acct[A_RATE + c]
+    ctx[CASH] = cash
+    total = cash
+    spec = eng[E_SPEC]
+    for k in range(spec.shape[0]):
+        value = position_value(eng, ctx, k)
+        if value != 0.0:
+            total += value * acct[A_RATE + int(spec[k, CURRENCY])]
     ctx[EQUITY] = total
     return total
 
 
 @hot(inline="always")
 def gross_exposure(eng, ctx):
-    spec, market = eng[E_SPEC], eng[E_MARKET]
+    """The positions' absolute value in the base currency."""
+    spec, market, acct = eng[E_SPEC], eng[E_MARKET], eng[E_ACCT]
     total = 0.0
     for k in range(spec.shape[0]):
         pos = ctx[CTX_HEADER + INSTRUMENT_SLOTS * k + POSITION]
@@ -95,7 +108,7 @@ def gross_exposure(eng, ctx):
             mark = market[k, M_MARK]
             if mark != mark:
                 mark = ctx[CTX_HEADER + INSTRUMENT_SLOTS * k + AVG_PRICE]
-            total += abs(pos) * mark * spec[k, MULTIPLIER]
+            total += abs(pos) * mark * spec[k, MULTIPLIER] * acct[A_RATE + int(spec[k, CURRENCY])]
     return total
 
 

@@ -52,7 +52,8 @@ class BacktestResult:
         return pd.DataFrame({
             "time": _time(f["ts_event"]), "instrument": self._instrument(f["instrument"]), "side": f["side"],
             "qty": f["qty"], "price": f["price"], "fee": f["fee"], "tag": self._tag(f["tag"]),
-            "is_maker": f["is_maker"], "order_id": f["seq"]})
+            "is_maker": f["is_maker"], "order_id": f["seq"],
+            "currency": [self.raw.instruments[k].currency for k in f["instrument"].tolist()], "rate": f["rate"]})
 
     @cached_property
     def order_events(self) -> pd.DataFrame:

@@ -20,12 +20,13 @@ clears the daily loss; `halted` is only ever set by the user and stays.
 from __future__ import annotations
 
 from .context import CTX_HEADER, EQUITY, INSTRUMENT_SLOTS, POSITION
-from .engine_state import (CAUSE_DAILY_LOSS, CAUSE_DRAWDOWN, CAUSE_USER, A_DAY_START, A_PEAK, E_ACCT, E_IV, E_LIMITS, E_MARKET, E_ORDERS, E_SPEC, E_SUBMITS,
+from .engine_state import (CAUSE_DAILY_LOSS, CAUSE_DRAWDOWN, CAUSE_USER, A_DAY_START, A_PEAK, E_ACCT, E_IV, E_LIMITS,
+                           E_MARKET, E_ORDERS, E_SPEC, E_SUBMITS, A_RATE,
                            E_TZ_AT, E_TZ_OFF, I_DAY, I_DAY_END, I_N_ORDERS, I_STATE_CAUSE, I_SUBMIT_POS, I_TRADING_STATE, L_MAX_DAILY_LOSS,
                            L_MAX_DRAWDOWN, L_MAX_OPEN_ORDERS, L_MAX_ORDER_NOTIONAL, L_MAX_ORDER_QTY,
                            L_MAX_SUBMIT_RATE, L_PRICE_BAND, M_MARK, ST_DONE, TS_ACTIVE, TS_HALTED, TS_REDUCING)
 from .events import REASON, NO_REASON
-from .instruments import MARGIN_INIT, MAX_POSITION, MULTIPLIER
+from .instruments import CURRENCY, MARGIN_INIT, MAX_POSITION, MULTIPLIER
 from .intents import FLAG_REDUCE_ONLY
 from .jit import hot
 from .ops import NS_PER_DAY, NS_PER_SECOND, local_time
@@ -61,7 +62,7 @@ def check(eng, ctx, row, k, side, qty, price, trigger, flags, t):
         return R_REDUCE_ONLY
     mark = eng[E_MARKET][k, M_MARK]
     ref = price if price == price else (trigger if trigger == trigger else mark)
-    mult = eng[E_SPEC][k, MULTIPLIER]
+    mult = eng[E_SPEC][k, MULTIPLIER] * eng[E_ACCT][A_RATE + int(eng[E_SPEC][k, CURRENCY])]  # base per unit x price
     notional = qty * ref * mult
     if limits[L_MAX_ORDER_QTY] > 0.0 and qty > limits[L_MAX_ORDER_QTY]:
         return R_MAX_ORDER_QTY

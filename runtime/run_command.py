@@ -102,6 +102,19 @@ def load_data(manifest, specs: tuple[str, ...], columns: dict[str, str], tz: str
     return data
 
 
+def parse_rates(pairs: dict[str, str]) -> dict[str, float]:
+    """`--rate EUR=1.08`: what one EUR is worth in the account's currency."""
+    out = {}
+    for name, text in pairs.items():
+        try:
+            out[name.upper()] = float(text)
+        except ValueError:
+            raise UsageError(f"--rate {name}={text}: not a number") from None
+        if not out[name.upper()] > 0:
+            raise UsageError(f"--rate {name}={text}: a rate is positive")
+    return out
+
+
 def parse_instruments(manifest, pairs: tuple[str, ...]) -> dict[str, str]:
     """`--instrument NAME=SYMBOL`: the instrument traded (and read from a catalog) as another symbol, with that
     symbol's specification (the catalog's, else the defaults of its venue suffix)."""
@@ -118,8 +131,8 @@ def parse_instruments(manifest, pairs: tuple[str, ...]) -> dict[str, str]:
     return out
 
 
-def run(file: str, data_specs, params, symbols, start, end, out_dir, cash, fill_on_close, seed, slippage_ticks,
-        columns, tz, bar_time, repair, quiet) -> int:
+def run(file: str, data_specs, params, symbols, start, end, out_dir, cash, currency, rates, fill_on_close, seed,
+        slippage_ticks, columns, tz, bar_time, repair, quiet) -> int:
     import time
 
     from rich.console import Console
@@ -150,7 +163,8 @@ def run(file: str, data_specs, params, symbols, start, end, out_dir, cash, fill_
                       disable=quiet or total < 2_000_000) as progress:
             task = progress.add_task(f"running {strategy.manifest.strategy}", total=total)
             raw = run_engine(strategy, data, params=values, cash=cash, venue=venue, risk=Risk(), instruments=instruments,
-                             start=parse_time(start), end=parse_time(end),
+                             start=parse_time(start), end=parse_time(end), currency=currency,
+                             rates=parse_rates(rates),
                              progress=lambda done, all_: progress.update(task, completed=done, total=all_))
     except (UsageError, DataError, BacktestError) as exc:
         print(f"ntc run: {exc}", file=sys.stderr)  # one unwrapped line: editors and scripts parse file:row

@@ -50,11 +50,13 @@ def max_drawdown_duration_days(ts: np.ndarray, equity: np.ndarray) -> float:
 
 def round_trips(fills: np.ndarray, multipliers=None) -> list[dict]:
     """Trades: from a flat position to flat again per instrument (a flip closes one and opens the next). Each with
-    its PnL after fees."""
+    its PnL after fees, in the account's base currency (each fill's prices and fee at its rate)."""
     trades, open_ = [], {}
     for f in fills:
-        k, side, qty, fee = int(f["instrument"]), int(f["side"]), float(f["qty"]), float(f["fee"])
-        price = float(f["price"]) * (1.0 if multipliers is None else float(multipliers[k]))
+        k, side, qty = int(f["instrument"]), int(f["side"]), float(f["qty"])
+        rate = float(f["rate"])
+        fee = float(f["fee"]) * rate
+        price = float(f["price"]) * rate * (1.0 if multipliers is None else float(multipliers[k]))
         pos, avg, pnl, start, direction = open_.get(k, (0.0, 0.0, 0.0, int(f["ts_event"]), side))
         if pos == 0.0:
             start, direction, pnl = int(f["ts_event"]), side, 0.0
@@ -115,9 +117,9 @@ def statistics(ts: np.ndarray, equity: np.ndarray, exposure: np.ndarray, fills: 
     out["expectancy"] = float(pnl.mean()) if len(pnl) else math.nan
     out["exposure"] = float(np.mean(exposure > 0)) if len(exposure) else 0.0
     mult = 1.0 if multipliers is None or not len(fills) else np.asarray(multipliers)[fills["instrument"]]
-    notional = float((fills["qty"] * fills["price"] * mult).sum()) if len(fills) else 0.0
+    notional = float((fills["qty"] * fills["price"] * mult * fills["rate"]).sum()) if len(fills) else 0.0
     out["turnover"] = notional / float(np.mean(equity)) if len(equity) and np.mean(equity) > 0 else math.nan
-    out["fees"] = float(fills["fee"].sum()) if len(fills) else 0.0
+    out["fees"] = float((fills["fee"] * fills["rate"]).sum()) if len(fills) else 0.0  # in the base currency
     out["fills"] = float(len(fills))
     return out
 

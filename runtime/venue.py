@@ -13,12 +13,12 @@ from __future__ import annotations
 import math
 
 from .context import CTX_HEADER, EQUITY, INSTRUMENT_SLOTS, POSITION
-from .engine_state import (BK_ASK, BK_ASK_SIZE, BK_BID, BK_BID_SIZE, C_CANCEL_NS, C_FILL_ON_CLOSE, C_ROUND,
-                           C_SUBMIT_NS, E_BOOK, E_CFG, E_IV, E_MARKET, E_ORDERS, E_SPEC, I_DONE_ROWS, I_ENGINE_SEQ, I_N_ORDERS, I_STATUS, I_TRADING_STATE, M_ASK, M_ASK_SIZE, M_BID,
+from .engine_state import (A_RATE, BK_ASK, BK_ASK_SIZE, BK_BID, BK_BID_SIZE, C_CANCEL_NS, C_FILL_ON_CLOSE, C_ROUND,
+                           C_SUBMIT_NS, E_ACCT, E_BOOK, E_CFG, E_IV, E_MARKET, E_ORDERS, E_SPEC, I_DONE_ROWS, I_ENGINE_SEQ, I_N_ORDERS, I_STATUS, I_TRADING_STATE, M_ASK, M_ASK_SIZE, M_BID,
                            M_BID_SIZE, M_MARK, M_MODE, M_SEEN, MODE_BARS, NO_TIME, ST_PENDING, ST_WORKING,
                            STATUS_TOO_MANY_ORDERS, TS_REDUCING)
 from .events import NO_REASON, ORDER_ACCEPTED, ORDER_DENIED, ORDER_EXPIRED, ORDER_REJECTED, ORDER_SUBMITTED, REASON
-from .instruments import LOT, MARGIN_MAINT, MIN_NOTIONAL, MIN_QTY, MULTIPLIER, TICK
+from .instruments import CURRENCY, LOT, MARGIN_MAINT, MIN_NOTIONAL, MIN_QTY, MULTIPLIER, PAIR, TICK
 from .intents import (ACTION_CANCEL, ACTION_CLOSE, ACTION_MODIFY, ACTION_ORDER, ACTION_TARGET, FLAG_POST_ONLY,
                       FLAG_REDUCE_ONLY, NO_ID, TIF_FOK, TIF_IOC, TYPE_LIMIT, TYPE_MARKET, TYPE_STOP, TYPE_STOP_LIMIT,
                       TYPE_TRAILING)
@@ -269,6 +269,14 @@ def mark(eng, ctx, k, price, t):
     market = eng[E_MARKET]
     market[k, M_MARK] = price
     market[k, M_SEEN] = 1.0
+    spec = eng[E_SPEC]
+    if spec[k, PAIR] >= 0.0:  # an FX pair AAABBB: one AAA is worth `price` BBB (the base currency stays at 1)
+        acct = eng[E_ACCT]
+        a, b = int(spec[k, PAIR]), int(spec[k, CURRENCY])
+        if a == 0:
+            acct[A_RATE + b] = 1.0 / price
+        else:
+            acct[A_RATE + a] = price * acct[A_RATE + b]
     refresh(eng, ctx)
     update_state(eng, ctx, t)
     return eng[E_SPEC][k, MARGIN_MAINT] > 0.0
@@ -283,7 +291,8 @@ def margin_call(eng, ctx, t):
     for m in range(spec.shape[0]):
         pos = ctx[CTX_HEADER + INSTRUMENT_SLOTS * m + POSITION]
         if pos != 0.0:
-            maintenance += abs(pos) * market[m, M_MARK] * spec[m, MULTIPLIER] * spec[m, MARGIN_MAINT]
+            maintenance += (abs(pos) * market[m, M_MARK] * spec[m, MULTIPLIER] * spec[m, MARGIN_MAINT]
+                            * eng[E_ACCT][A_RATE + int(spec[m, CURRENCY])])
     if ctx[EQUITY] < maintenance:
         liquidate(eng, ctx, t)
 

@@ -325,7 +325,7 @@ on stop:
     assert (rec("bar_index"), rec("pos"), rec("eth_avg"), rec("eq"), rec("cash_now"), rec("upnl"), rec("oo")) == \
         (1.0, 2.0, 21.0, 5000.0, 1234.0, 7.5, 3.0)
     fill = np.zeros(1, FILL_DTYPE)
-    fill[0] = (60 * 10**9, 60 * 10**9, 0, -1, 0.5, 100.0, 0.01, s.manifest.strings.index("entry"), True, 7)
+    fill[0] = (60 * 10**9, 60 * 10**9, 0, -1, 0.5, 100.0, 0.01, s.manifest.strings.index("entry"), True, 7, 1.0)
     s.call("on:fill", fill, 0, state, ctx, out)
     assert (rec("fill_value"), rec("fill_is_btc"), rec("fill_tag_entry"), rec("maker"), rec("fill_pos"),
             rec("fills")) == (-50.0, 1.0, 1.0, 1.0, 2.0, 1.0)

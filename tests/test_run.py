@@ -137,10 +137,15 @@ def test_round_trips_with_flips_and_fees():
     fills["qty"] = [10, 20, 5, 5]
     fills["price"] = [100, 110, 105, 100]
     fills["fee"] = [1, 2, 0, 0]
+    fills["rate"] = 1.0  # the instrument is in the account's currency
     trades = round_trips(fills)
     # long 10: +100, minus the entry fee 1 and half the exit fee 1 -> 98; then short 10 at 110, covered 5 at 105
     # (+25) with the other half of the fee (-1), still open: only the closed one counts
     assert [round(t["pnl"], 9) for t in trades] == [98.0]
+    # in another currency, each fill converted at its rate: bought 10 x 100 at 1.1 (1,100 + fee 1.1), sold 10 of
+    # 20 x 110 at 1.2 (1,320 - half the fee, 1.2)
+    fills["rate"] = [1.1, 1.2, 1.2, 1.2]
+    assert [round(t["pnl"], 9) for t in round_trips(fills)] == [round(1320 - 1100 - 1.1 - 1.2, 9)]
 
 
 def test_statistics_by_hand():
@@ -169,7 +174,8 @@ def test_a_rerun_skips_the_front_end_until_the_source_changes(tmp_path):
              "try:\n    main(sys.argv[1:])\nexcept SystemExit as e:\n    code = e.code\n"
              "print('front end' if 'nts.compiler.frontend' in sys.modules else 'no front end', code)")
     args = [sys.executable, "-c", probe, "run", str(strategy), "--data", f"spy={SPY}", "-q"]
-    assert subprocess.run(args, capture_output=True, text=True).stdout.split() == ["no", "front", "end", "0"]
+    done = subprocess.run(args, capture_output=True, text=True)
+    assert done.stdout.split() == ["no", "front", "end", "0"], (done.returncode, done.stderr[-3000:])
     strategy.write_text(strategy.read_text().replace("series f = ema(spy.close, fast)", "series f = ema(spy.clos, fast)"))
     done = subprocess.run(args, capture_output=True, text=True)
     assert done.stdout.splitlines()[-1].split() == ["front", "end", "1"] and "ema_cross.nts:13:20:" in done.stdout
