@@ -186,7 +186,7 @@ def main() -> None:
     compile_times()
     if not args.quick:
         print("5. Peak RSS of a whole run (data, loading the compiled strategy, run, results), fresh processes")
-        peak_memory(1_000)  # compiles whatever the steps above left uncompiled: its memory is not the run's
+        peak_memory(1_000_000)  # compiles whatever the steps above left uncompiled: its memory is not the run's
         for size in (1_000_000, 10_000_000):
             m = peak_memory(size)
             print(f"   {size:>10,} bars: {m['rss_mb']:7.0f} MB peak RSS (the bars alone {m['data_mb']:.0f} MB)")
