@@ -305,7 +305,11 @@ def run_engine(strategy, data, params: dict | None = None, cash: float = 100_000
     if progress is not None:
         progress(done, done)
     t_run = time.perf_counter()
-    cat = {name: chunks[0] if len(chunks) == 1 else np.concatenate(chunks) for name, chunks in parts.items()}
+    cat = {}
+    for name in list(parts):  # each log's chunks are freed as it is joined: they and the whole never all coexist
+        chunks = parts.pop(name)
+        cat[name] = chunks[0] if len(chunks) == 1 else np.concatenate(chunks)
+        del chunks
     result = RawResult(cat["fills"] if len(cat["fills"]) else np.zeros(0, FILL_DTYPE), cat["events"], cat["orders"],
                        cat["equity_ts"], cat["equity"], cat["records"], cat["log_ts"], cat["logs"], ctx.copy(), state,
                        es.TRADING_STATES[int(eng[es.E_IV][es.I_TRADING_STATE])], specs, cash)

@@ -95,7 +95,8 @@ A_DAY_START = 1     # equity at the start of the current day (strategy time zone
 MAX_CURRENCIES = 8  # the account's currencies, the base first (an array of its own would slow every engine call)
 A_RATE = 2          # A_RATE + c: what one unit of currency c is worth in the base currency
 A_BALANCE = A_RATE + MAX_CURRENCIES  # A_BALANCE + c: the account's cash in currency c
-ACCT_COLS = A_BALANCE + MAX_CURRENCIES
+A_CURRENCIES = A_BALANCE + MAX_CURRENCIES  # how many of the slots are in use (valuing cash loops over only those)
+ACCT_COLS = A_CURRENCIES + 1
 
 # cfg[...]
 C_FILL_ON_CLOSE = 0   # 1: a bar-matched order placed on a bar fills at that bar's close, not the next open
@@ -201,6 +202,7 @@ def new_engine(spec: np.ndarray, modes: np.ndarray, cfg: np.ndarray, limits: np.
     rates = np.ones(1) if rates is None else np.asarray(rates, np.float64)
     acct[A_RATE:A_RATE + len(rates)] = rates
     acct[A_BALANCE] = cash
+    acct[A_CURRENCIES] = len(rates)
     return (np.zeros(max_orders, ORDER_TABLE_DTYPE), spec.astype(np.float64), market, acct,
             cfg.astype(np.float64), iv, np.zeros(chunk, FILL_DTYPE), np.zeros(2 * chunk, ORDER_DTYPE),
             np.zeros(chunk, ORDER_ROW_DTYPE), np.zeros(samples, np.int64), np.zeros((samples, EQ_COLS)),

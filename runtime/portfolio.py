@@ -12,7 +12,7 @@ from __future__ import annotations
 import math
 
 from .context import AVG_PRICE, CASH, CTX_HEADER, EQUITY, INSTRUMENT_SLOTS, POSITION, REALIZED_PNL, UNREALIZED_PNL
-from .engine_state import (A_BALANCE, A_RATE, E_ACCT, E_EQ, E_EQ_TS, E_IV, E_MARKET, E_RECORDS, MAX_CURRENCIES,
+from .engine_state import (A_BALANCE, A_CURRENCIES, A_RATE, E_ACCT, E_EQ, E_EQ_TS, E_IV, E_MARKET, E_RECORDS,
                            E_SPEC, EQ_CASH, EQ_EQUITY, EQ_EXPOSURE, EQ_PRICE, I_N_EQ, I_STATUS, M_MARK,
                            STATUS_OVERFLOW)
 from .instruments import CASH_SETTLED, CURRENCY, MULTIPLIER
@@ -83,8 +83,8 @@ def refresh(eng, ctx):
     unrealized PnL (in its instrument's currency), from balances, positions, marks and rates."""
     acct = eng[E_ACCT]
     cash = 0.0
-    for c in range(MAX_CURRENCIES):
-        if acct[A_BALANCE + c] != 0.0:
+    for c in range(int(acct[A_CURRENCIES])):
+        if acct[A_BALANCE + c] != 0.0:  # a currency with no cash adds nothing, even while it has no rate yet
             cash += acct[A_BALANCE + c] * acct[A_RATE + c]
     ctx[CASH] = cash
     total = cash
