@@ -190,6 +190,33 @@ def run(file, data, start, end, params, symbols, out_dir, cash, currency, rates,
                              fill_on_close, seed, slippage_ticks, mapping, tz, bar_time, repair, quiet))
 
 
+@main.command()
+@click.argument("journal", type=click.Path(file_okay=False, exists=True))
+@_guarded
+def replay(journal: str) -> None:
+    """Replay a live run's journal through the same compiled strategy and check it sends the same orders.
+
+    \b
+    Exit code 0 when every order and cancel is identical, 1 at the first difference (printed with its input
+    number, time and .nts line).
+    """
+    from ..runtime.journal import JournalError
+    from ..runtime.replay import replay as run_replay
+    try:
+        result = run_replay(journal)
+    except JournalError as exc:
+        click.echo(f"ntc replay: {exc}", err=True)
+        sys.exit(1)
+    if result.identical:
+        click.echo(f"identical: {result.inputs:,} inputs, {result.orders:,} orders, {result.cancels:,} cancels")
+        return
+    d = result.difference
+    from ..adapters.files import iso
+    where = f" (line {d.line})" if d.line is not None else ""
+    click.echo(f"different at input {d.n:,}, {iso(d.t)}{where}: {d.what}")
+    sys.exit(1)
+
+
 @main.group()
 def data() -> None:
     """Build and inspect a data catalog (Parquet, by data type, instrument and day)."""

@@ -161,6 +161,68 @@ def _finest_bars(streams):
     return min(bars, key=lambda s: s.timeframe_ns or 0) if bars else None
 
 
+@dataclass
+class Built:
+    """What runs a strategy, in either scheduler: its engine arrays, its state, context and intent buffer, and its
+    generated driver."""
+    eng: tuple
+    state: tuple
+    ctx: np.ndarray
+    out: np.ndarray
+    driver: object
+
+    def __iter__(self):
+        return iter((self.eng, self.state, self.ctx, self.out, self.driver))
+
+
+def build(strategy, specs: list[Instrument], params: dict | None, cash: float, venue: Venue, risk: Risk,
+          chunk: int = 1 << 13, samples: int = 0, currency: str = "USD", rates: dict[str, float] | None = None,
+          live: bool = False) -> Built:
+    """The engine of one run of `strategy` on instruments `specs`: the backtest and the live scheduler both start
+    here, so they run the same handlers, risk engine and order state machine. `live`: orders go to a real venue
+    (the scheduler sends what the engine writes and reports back what the venue does) instead of the simulated
+    one."""
+    m = strategy.manifest
+    currencies, rate_row = _currencies(specs, currency, rates or {})
+    modes = np.full(len(specs), es.MODE_BARS, np.float64)
+    book_depth = 1
+    for s, is_matching in zip(m.streams, matching_streams(m)):
+        if is_matching and s.data != "bars":
+            k = [i.name for i in m.instruments].index(s.instrument)
+            modes[k] = es.MODE_TRADES if s.data == "trades" else es.MODE_QUOTES
+            if s.data == "book":
+                book_depth = max(book_depth, MBO_LEVELS if s.mbo else s.depth)
+    cfg = np.zeros(es.CFG_COLS)
+    cfg[es.C_FILL_ON_CLOSE] = float(venue.fill_on_close)
+    cfg[es.C_TOUCH_PROB] = venue.touch_probability
+    cfg[es.C_SLIPPAGE_TICKS] = venue.slippage_ticks
+    cfg[es.C_SUBMIT_NS] = round(venue.submit_latency * 1e9)
+    cfg[es.C_ACK_NS] = round(venue.ack_latency * 1e9)
+    cfg[es.C_CANCEL_NS] = round(venue.cancel_latency * 1e9)
+    cfg[es.C_JITTER_NS] = venue.latency_jitter * 1e9
+    cfg[es.C_ROUND] = float(venue.round_to_grid)
+    cfg[es.C_L1_SIZE] = float(venue.l1_sizes)
+    cfg[es.C_LIVE] = float(live)
+    handled = 0
+    for name in m.entry_points:
+        if name == "on:fill":
+            handled |= 1 << es.FILL_BIT
+        elif name.startswith("on:order:"):
+            handled |= 1 << ORDER_EVENT_KINDS[name.split(":")[2]]
+    cfg[es.C_HANDLED] = handled
+    if risk.trading_state not in es.TRADING_STATES:
+        raise BacktestError(f"trading_state must be one of {', '.join(es.TRADING_STATES)}")
+    eng = es.new_engine(spec_rows(specs, currencies), modes, cfg, risk.array(), zone_table(m.timezone), venue.seed,
+                        m.log_columns, len(m.records), es.TRADING_STATES.index(risk.trading_state), chunk=chunk,
+                        samples=samples, book_depth=book_depth, rates=rate_row, cash=cash)
+    state = strategy.new_state(params)
+    ctx = strategy.context(equity=cash, cash=cash)
+    eng[es.E_ACCT][es.A_PEAK] = cash
+    out = strategy.intent_buffer()
+    engine_symbol = preload(state, ctx, out, eng, STATE_ARRAYS.index("counters"), STATE_ARRAYS.index("logs"))
+    return Built(eng, state, ctx, out, load_driver(strategy, engine_symbol))
+
+
 def run_engine(strategy, data, params: dict | None = None, cash: float = 100_000.0,
                instruments: dict[str, Instrument | str] | None = None, venue: Venue | None = None,
                risk: Risk | None = None, start: int | None = None, end: int | None = None,
@@ -201,43 +263,8 @@ def run_engine(strategy, data, params: dict | None = None, cash: float = 100_000
         symbol = symbols.get(i.name, i.symbol)
         specs.append(got if isinstance(got, Instrument) else
                      (feed.catalog.instrument(symbol) if feed else None) or default_instrument(symbol))
-    currencies, rate_row = _currencies(specs, currency, rates or {})
-    modes = np.full(len(specs), es.MODE_BARS, np.float64)
-    book_depth = 1
-    for s, is_matching in zip(m.streams, matching_streams(m)):
-        if is_matching and s.data != "bars":
-            k = [i.name for i in m.instruments].index(s.instrument)
-            modes[k] = es.MODE_TRADES if s.data == "trades" else es.MODE_QUOTES
-            if s.data == "book":
-                book_depth = max(book_depth, MBO_LEVELS if s.mbo else s.depth)
-    cfg = np.zeros(es.CFG_COLS)
-    cfg[es.C_FILL_ON_CLOSE] = float(venue.fill_on_close)
-    cfg[es.C_TOUCH_PROB] = venue.touch_probability
-    cfg[es.C_SLIPPAGE_TICKS] = venue.slippage_ticks
-    cfg[es.C_SUBMIT_NS] = round(venue.submit_latency * 1e9)
-    cfg[es.C_ACK_NS] = round(venue.ack_latency * 1e9)
-    cfg[es.C_CANCEL_NS] = round(venue.cancel_latency * 1e9)
-    cfg[es.C_JITTER_NS] = venue.latency_jitter * 1e9
-    cfg[es.C_ROUND] = float(venue.round_to_grid)
-    cfg[es.C_L1_SIZE] = float(venue.l1_sizes)
-    handled = 0
-    for name in m.entry_points:
-        if name == "on:fill":
-            handled |= 1 << es.FILL_BIT
-        elif name.startswith("on:order:"):
-            handled |= 1 << ORDER_EVENT_KINDS[name.split(":")[2]]
-    cfg[es.C_HANDLED] = handled
-    if risk.trading_state not in es.TRADING_STATES:
-        raise BacktestError(f"trading_state must be one of {', '.join(es.TRADING_STATES)}")
-    eng = es.new_engine(spec_rows(specs, currencies), modes, cfg, risk.array(), zone_table(m.timezone), venue.seed,
-                        m.log_columns, len(m.records), es.TRADING_STATES.index(risk.trading_state), chunk=chunk,
-                        samples=samples, book_depth=book_depth, rates=rate_row, cash=cash)
-    state = strategy.new_state(params)
-    ctx = strategy.context(equity=cash, cash=cash)
-    eng[es.E_ACCT][es.A_PEAK] = cash
-    out = strategy.intent_buffer()
-    engine_symbol = preload(state, ctx, out, eng, STATE_ARRAYS.index("counters"), STATE_ARRAYS.index("logs"))
-    driver = load_driver(strategy, engine_symbol)
+    eng, state, ctx, out, driver = build(strategy, specs, params, cash, venue, risk, chunk=chunk, samples=samples,
+                                         currency=currency, rates=rates)
     t_load = time.perf_counter()
 
     t_read = time.perf_counter()

@@ -109,7 +109,8 @@ C_JITTER_NS = 6       # mean of an exponential delay added to each latency (0: c
 C_HANDLED = 7         # bit mask of what the strategy handles: 1 << ORDER kind, 1 << FILL_BIT for fills
 C_ROUND = 8           # 1: prices rounded to the tick (passive side) and quantities down to the lot; 0: rejected
 C_L1_SIZE = 9         # 1: a fill on quotes or trades takes at most the size shown there
-CFG_COLS = 10
+C_LIVE = 10           # 1: orders go to a real venue (runtime/live.py), which reports back; nothing is simulated
+CFG_COLS = 11
 FILL_BIT = 15
 
 # iv[...]

@@ -39,6 +39,7 @@ TIF_GTD = 4
 
 FLAG_POST_ONLY = 1
 FLAG_REDUCE_ONLY = 2
+FLAG_CANCEL_SENT = 64  # the engine's own mark on a live order whose cancel is on its way to the venue
 
 NO_ID = -1  # no tag, no OCO group, all instruments
 

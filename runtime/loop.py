@@ -12,8 +12,8 @@ driver instead, where they cost no call.
 
 from __future__ import annotations
 
-from . import matching, orders, portfolio, venue
-from .engine_state import (E_EQ, E_EVENTS, E_FILLS, E_IV, E_LOG_TS, E_LOGS, I_CASCADE, I_CASCADE_AT, I_DONE_ROWS,
+from . import execution, matching, orders, portfolio, venue
+from .engine_state import (C_LIVE, E_CFG, E_EQ, E_EVENTS, E_FILLS, E_IV, E_LOG_TS, E_LOGS, I_CASCADE, I_CASCADE_AT, I_DONE_ROWS,
                            I_LOGS_DROPPED, I_N_EQ, I_N_EVENTS, I_N_FILLS, I_N_LOG, I_N_ROWS, I_Q_TAIL, I_STATUS,
                            MAX_CASCADE, STATUS_RUNAWAY)
 from .jit import hot
@@ -27,12 +27,15 @@ OP_MARGIN_CALL = 2
 OP_AFTER_HANDLER = 3  # n intents in `out`, log messages in `logs`
 OP_NEXT_DELIVERY = 4  # returns the next due item, or -1
 OP_ADVANCE = 5
+OP_VENUE_REPORT = 6   # live: n the report's kind, k the order's seq, a..d its values (runtime/execution.py)
 
 
 @hot(boundary=True)
 def engine(op, eng, ctx, out, n, logs, counters, k, a, b, c, d, t):
     """Everything the driver asks of the engine that is more than a few instructions, behind one function: it is
     compiled once (per install) and called by symbol, so the engine's code exists once however many paths use it."""
+    if op <= OP_MATCH_BOOK and eng[E_CFG][C_LIVE] == 1.0:
+        return 0  # live, a real venue matches the orders
     if op == OP_MATCH_BAR:
         matching.match_bar(eng, ctx, k, a, b, c, d, t)
     elif op == OP_MATCH_BOOK:
@@ -50,6 +53,8 @@ def engine(op, eng, ctx, out, n, logs, counters, k, a, b, c, d, t):
         return orders.next_delivery(eng, t)
     elif op == OP_ADVANCE:
         venue.advance(eng, ctx, t)
+    elif op == OP_VENUE_REPORT:
+        return execution.report(eng, ctx, n, k, a, b, c, d, t)
     if eng[E_IV][I_DONE_ROWS] > 0:  # drop finished orders: `iv[I_N_ORDERS] > 0` then means open orders
         orders.compact(eng)
     return 0

@@ -15,13 +15,14 @@ import math
 import numpy as np
 
 from .context import CTX_HEADER, INSTRUMENT_SLOTS, OPEN_ORDERS, POSITION
-from .engine_state import (A_RATE, C_ACK_NS, C_HANDLED, C_JITTER_NS, E_ACCT, E_CFG, E_EVENTS, E_FILLS, E_IV, E_ORDERS, E_QUEUE,
+from .engine_state import (A_RATE, C_ACK_NS, C_HANDLED, C_JITTER_NS, C_LIVE, E_ACCT, E_CFG, E_EVENTS, E_FILLS, E_IV, E_ORDERS, E_QUEUE,
                            E_ROWS, E_SPEC, E_TZ_AT, E_TZ_OFF, FILL_BIT, I_DONE_ROWS, I_ENGINE_SEQ, I_N_EVENTS,
                            I_N_FILLS, I_N_ORDERS, I_N_ROWS, I_NEXT_ACTION, I_Q_HEAD, I_Q_TAIL, I_RNG, I_STATUS,
                            NO_TIME, ST_DONE, ST_PENDING, ST_WORKING, STATUS_OVERFLOW)
-from .events import (NO_REASON, ORDER_CANCELED, ORDER_FILLED, ORDER_PARTIALLY_FILLED, REASON)
+from .events import (NO_REASON, ORDER_CANCELED, ORDER_FILLED, ORDER_PARTIALLY_FILLED, ORDER_PENDING_CANCEL,
+                     REASON)
 from .instruments import CURRENCY, FEE_MIN, FEE_PER_UNIT, MAKER_FEE, MULTIPLIER, TAKER_FEE
-from .intents import FLAG_REDUCE_ONLY, NO_ID, TIF_DAY, TIF_GTD, TYPE_LIMIT, TYPE_STOP
+from .intents import FLAG_CANCEL_SENT, FLAG_REDUCE_ONLY, NO_ID, TIF_DAY, TIF_GTD, TYPE_LIMIT, TYPE_STOP
 from .jit import hot
 from .ops import NS_PER_DAY, local_time
 from .portfolio import apply_fill
@@ -237,6 +238,20 @@ def compact(eng):
 
 @hot
 def cancel(eng, ctx, j, reason, t):
+    """Cancels order row j: at once on the simulated venue; live, by asking the venue (once), whose answer
+    (runtime/execution.py) ends the order, since it may fill meanwhile."""
+    if eng[E_CFG][C_LIVE] == 1.0:
+        o = eng[E_ORDERS][j]
+        if o["status"] != ST_DONE and not o["flags"] & FLAG_CANCEL_SENT:
+            o["flags"] |= FLAG_CANCEL_SENT
+            o["ts_expire"] = NO_TIME
+            log_event(eng, j, ORDER_PENDING_CANCEL, reason, t)
+        return
+    canceled(eng, ctx, j, reason, t)
+
+
+@hot
+def canceled(eng, ctx, j, reason, t):
     finish(eng, ctx, j)
     log_event(eng, j, ORDER_CANCELED, reason, t)
 
@@ -302,7 +317,17 @@ def fill(eng, ctx, j, qty, price, is_maker, t):
             cancel(eng, ctx, j, REDUCE_ONLY_WOULD_INCREASE, t)
             return 0.0
         qty = min(qty, reducible)
-    fee = fee_of(eng, k, qty, price, is_maker)
+    return book_fill(eng, ctx, j, qty, price, fee_of(eng, k, qty, price, is_maker), is_maker, t)
+
+
+@hot
+def book_fill(eng, ctx, j, qty, price, fee, is_maker, t):
+    """Books a fill of order row j (the simulated venue's, or one a real venue reported with its fee): position,
+    cash, the fill log, the order's events and its contingent orders."""
+    orders = eng[E_ORDERS]
+    o = orders[j]
+    k = o["instrument"]
+    side = o["side"]
     apply_fill(eng, ctx, k, side, qty, price, fee)
     o["filled"] += qty
     o["value"] += qty * price
@@ -362,8 +387,11 @@ def contingencies(eng, ctx, j, qty, t):
                             level if leg == 1 else math.nan, level if leg == 0 else math.nan, math.nan, 0, 0,
                             NO_TIME, FLAG_REDUCE_ONLY, o["tag"], group, seq, math.nan, math.nan, -1, t)
                 if r >= 0:
-                    orders[r]["status"] = ST_WORKING  # the venue holds the legs: no submit latency
                     open_count(ctx, o["instrument"], 1.0)
+                    if eng[E_CFG][C_LIVE] == 1.0:
+                        orders[r]["ts_active"] = NO_TIME  # sent with the next batch; working once the venue says so
+                    else:
+                        orders[r]["status"] = ST_WORKING  # the venue holds the legs: no submit latency
         return
     group = o["oco"]
     if group == NO_ID:

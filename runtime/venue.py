@@ -13,7 +13,8 @@ from __future__ import annotations
 import math
 
 from .context import CTX_HEADER, EQUITY, INSTRUMENT_SLOTS, POSITION
-from .engine_state import (A_RATE, BK_ASK, BK_ASK_SIZE, BK_BID, BK_BID_SIZE, C_CANCEL_NS, C_FILL_ON_CLOSE, C_ROUND,
+from .engine_state import (A_RATE, BK_ASK, BK_ASK_SIZE, BK_BID, BK_BID_SIZE, C_CANCEL_NS, C_FILL_ON_CLOSE, C_LIVE,
+                           C_ROUND,
                            C_SUBMIT_NS, E_ACCT, E_BOOK, E_CFG, E_IV, E_MARKET, E_ORDERS, E_SPEC, I_DONE_ROWS, I_ENGINE_SEQ, I_N_ORDERS, I_STATUS, I_TRADING_STATE, M_ASK, M_ASK_SIZE, M_BID,
                            M_BID_SIZE, M_MARK, M_MODE, M_SEEN, MODE_BARS, NO_TIME, ST_PENDING, ST_WORKING,
                            STATUS_TOO_MANY_ORDERS, TS_REDUCING)
@@ -143,6 +144,9 @@ def send(eng, ctx, it, k, side, qty, flags, seq, t):
         log_event(eng, j, ORDER_DENIED, reason, t)
         return
     orders = eng[E_ORDERS]
+    if eng[E_CFG][C_LIVE] == 1.0:
+        orders[j]["ts_active"] = NO_TIME  # the scheduler sends it; the venue's answer comes as a report
+        return
     orders[j]["ts_active"] = t + latency(eng, eng[E_CFG][C_SUBMIT_NS])
     if orders[j]["ts_active"] <= t:
         arrive(eng, ctx, j, t)
@@ -254,8 +258,11 @@ def advance(eng, ctx, t):
         if o["ts_cancel"] <= t:
             cancel(eng, ctx, j, NO_REASON, o["ts_cancel"])
         elif o["ts_expire"] != NO_TIME and o["ts_expire"] < t:
-            finish(eng, ctx, j)
-            log_event(eng, j, ORDER_EXPIRED, NO_REASON, o["ts_expire"] + 1)
+            if eng[E_CFG][C_LIVE] == 1.0:
+                cancel(eng, ctx, j, NO_REASON, t)  # a venue without this time in force is asked to cancel
+            else:
+                finish(eng, ctx, j)
+                log_event(eng, j, ORDER_EXPIRED, NO_REASON, o["ts_expire"] + 1)
     if eng[E_IV][I_DONE_ROWS] > 0:
         compact(eng)
     next_action(eng)
