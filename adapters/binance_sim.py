@@ -1,0 +1,603 @@
+"""A local Binance spot venue on 127.0.0.1, for tests and demos: the REST endpoints and websocket streams the real
+ccxt client uses (docs/live.md lists them), with HMAC-SHA256 request signing checked, replaying a recorded Binance
+feed (examples/data/binance/) and matching orders with the backtest's matching engine (runtime/sim_venue.py).
+
+    python -m nts.adapters.binance_sim --port 8765 --speed 10
+
+It serves one account (API key and secret from --key/--secret, or NTS_SIM_KEY/NTS_SIM_SECRET). The feed starts
+replaying when the first client subscribes to a market stream, or on `POST /sim/start`; `--speed` scales the
+recorded gaps between messages (0: as fast as it can). Market data keeps its recorded timestamps; the venue's clock
+for orders and fills is the time of the last message replayed.
+
+Test controls (not Binance's): `GET /sim/state` (orders, trades, balances: the venue's own records) and
+`POST /sim/control` with JSON, to misbehave: `{"drop_ws": true}` closes every websocket, `{"delay_ms": 200}` delays
+each REST answer, `{"reject_orders": 2}` rejects the next 2 orders, `{"rate_limit": 3}` answers the next 3 requests
+with HTTP 429, `{"down_ms": 500}` refuses every request and connection for that long (a restart).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import gzip
+import hashlib
+import hmac
+import json
+import os
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from aiohttp import WSMsgType, web
+
+from ..runtime import engine_state as es
+from ..runtime import sim_venue
+from ..runtime.context import context_array
+from ..runtime.events import ORDER_ACCEPTED, ORDER_CANCELED, ORDER_REJECTED, ORDER_FILLED, ORDER_PARTIALLY_FILLED
+from ..runtime.instruments import Instrument, spec_rows
+from ..runtime.intents import FLAG_POST_ONLY, TIF_FOK, TIF_GTC, TIF_IOC, TYPE_LIMIT, TYPE_MARKET
+
+FEED = Path(__file__).resolve().parent.parent / "examples" / "data" / "binance" / "btcusdt_20240808.gz"
+MS = 1_000_000
+TIFS = {"GTC": TIF_GTC, "IOC": TIF_IOC, "FOK": TIF_FOK}
+TIF_NAMES = {v: k for k, v in TIFS.items()}
+
+
+@dataclass
+class Market:
+    symbol: str
+    base: str
+    quote: str
+    spec: Instrument
+
+    def exchange_info(self) -> dict:
+        s = self.spec
+        return {"symbol": self.symbol, "status": "TRADING", "baseAsset": self.base, "baseAssetPrecision": 8,
+                "quoteAsset": self.quote, "quotePrecision": 8, "quoteAssetPrecision": 8,
+                "orderTypes": ["LIMIT", "LIMIT_MAKER", "MARKET"], "isSpotTradingAllowed": True,
+                "isMarginTradingAllowed": False, "permissions": [], "permissionSets": [["SPOT"]],
+                "filters": [{"filterType": "PRICE_FILTER", "minPrice": fmt(s.tick_size), "maxPrice": "1000000.00",
+                             "tickSize": fmt(s.tick_size)},
+                            {"filterType": "LOT_SIZE", "minQty": fmt(s.min_qty), "maxQty": "9000.0",
+                             "stepSize": fmt(s.lot_size)},
+                            {"filterType": "NOTIONAL", "minNotional": fmt(s.min_notional), "applyMinToMarket": True,
+                             "maxNotional": "9000000.0", "applyMaxToMarket": False, "avgPriceMins": 5}]}
+
+
+def fmt(x: float) -> str:
+    return f"{x:.8f}"
+
+
+def btcusdt() -> Market:
+    return Market("BTCUSDT", "BTC", "USDT", Instrument(symbol="BTCUSDT.BINANCE", kind="spot", currency="USDT",
+                                                       tick_size=0.01, lot_size=0.00001, min_qty=0.00001,
+                                                       min_notional=5.0, maker_fee=0.001, taker_fee=0.001))
+
+
+def read_feed(path: Path) -> tuple[dict, list[tuple[int, str, dict]]]:
+    """The depth snapshot and the messages after it: (receive time ns, stream, payload). Messages recorded before
+    the snapshot are dropped (the book they change is unknown)."""
+    snapshot, messages = None, []
+    with gzip.open(path, "rt") as f:
+        for line in f:
+            ts, _, text = line.partition(" ")
+            msg = json.loads(text)
+            if "stream" not in msg:
+                snapshot = msg
+                messages.clear()
+                continue
+            messages.append((int(ts), msg["stream"], msg["data"]))
+    if snapshot is None:
+        raise ValueError(f"{path}: no depth snapshot")
+    return snapshot, messages
+
+
+@dataclass
+class Order:
+    order_id: int
+    client_id: str
+    symbol: str
+    side: str
+    type: str
+    tif: str
+    qty: float
+    price: float
+    time_ms: int
+    status: str = "NEW"
+    executed: float = 0.0
+    quote_qty: float = 0.0
+    fills: list = field(default_factory=list)
+    reserved: float = 0.0  # what the order holds of the account: quote to spend on a buy, base to sell
+
+    def wire(self) -> dict:
+        return {"symbol": self.symbol, "orderId": self.order_id, "orderListId": -1, "clientOrderId": self.client_id,
+                "price": fmt(self.price), "origQty": fmt(self.qty), "executedQty": fmt(self.executed),
+                "cummulativeQuoteQty": fmt(self.quote_qty), "status": self.status, "timeInForce": self.tif,
+                "type": self.type, "side": self.side, "stopPrice": fmt(0.0), "time": self.time_ms,
+                "updateTime": self.time_ms, "isWorking": self.status in ("NEW", "PARTIALLY_FILLED"),
+                "workingTime": self.time_ms, "origQuoteOrderQty": fmt(0.0), "selfTradePreventionMode": "NONE"}
+
+
+class BinanceSim:
+    def __init__(self, api_key: str, secret: str, feed: Path = FEED, speed: float = 1.0,
+                 balances: dict[str, float] | None = None):
+        self.api_key, self.secret = api_key, secret.encode()
+        self.speed = speed
+        self.market = btcusdt()
+        self.snapshot, self.messages = read_feed(feed)
+        self.book = {"bids": {float(p): float(q) for p, q in self.snapshot["bids"]},
+                     "asks": {float(p): float(q) for p, q in self.snapshot["asks"]}}
+        self.last_update_id = int(self.snapshot["lastUpdateId"])
+        self.now_ms = int(self.messages[0][2].get("E", self.messages[0][0] // MS)) if self.messages else 0
+        self.position = 0  # messages replayed
+        self.klines: list[list] = []  # closed 1m klines
+        self.kline: list | None = None
+        self.free = {"BTC": 0.0, "USDT": 100_000.0, **(balances or {})}
+        self.locked = {a: 0.0 for a in self.free}
+        self.orders: dict[int, Order] = {}
+        self.by_client: dict[str, int] = {}
+        self.trades: list[dict] = []
+        self.next_order_id = 1_000
+        self.next_trade_id = 1
+        self.eng = sim_venue.new_venue(spec_rows([self.market.spec]))
+        self.ctx = context_array(1)
+        self.streams: dict[str, set] = {}  # stream name -> its websockets
+        self.users: set = set()  # user data websockets (ws-api)
+        self.sockets: set = set()
+        self.control = {"delay_ms": 0, "reject_orders": 0, "rate_limit": 0, "down_until": 0.0}
+        self.started = asyncio.Event()
+        self.done = asyncio.Event()
+        self.requests = 0
+
+    # ---------------------------------------------------------------- the app
+    def app(self) -> web.Application:
+        app = web.Application(middlewares=[self._middleware])
+        r = app.router
+        r.add_get("/api/v3/ping", lambda req: web.json_response({}))
+        r.add_get("/api/v3/time", lambda req: web.json_response({"serverTime": int(time.time() * 1000)}))
+        r.add_get("/api/v3/exchangeInfo", self.exchange_info)
+        r.add_get("/api/v3/depth", self.depth)
+        r.add_get("/api/v3/klines", self.get_klines)
+        r.add_get("/api/v3/ticker/bookTicker", self.book_ticker)
+        r.add_post("/api/v3/order", self.signed(self.new_order))
+        r.add_delete("/api/v3/order", self.signed(self.cancel_order))
+        r.add_get("/api/v3/order", self.signed(self.query_order))
+        r.add_get("/api/v3/openOrders", self.signed(self.open_orders))
+        r.add_get("/api/v3/myTrades", self.signed(self.my_trades))
+        r.add_get("/api/v3/account", self.signed(self.account))
+        r.add_get("/ws-api/v3", self.ws_api)
+        r.add_get("/ws/{n}", self.ws_market)
+        r.add_get("/sim/state", self.state)
+        r.add_post("/sim/control", self.set_control)
+        r.add_post("/sim/start", self.start)
+        app.on_startup.append(self._start_replay)
+        app.on_shutdown.append(self._close_sockets)
+        return app
+
+    @web.middleware
+    async def _middleware(self, request, handler):
+        if request.path.startswith("/sim/"):
+            return await handler(request)
+        if time.monotonic() < self.control["down_until"]:
+            raise web.HTTPServiceUnavailable(text="restarting")
+        self.requests += 1
+        if self.control["rate_limit"] > 0 and not request.path.startswith("/ws"):
+            self.control["rate_limit"] -= 1
+            return error(429, -1003, "Too many requests; current limit is 1200 request weight per 1 MINUTE.")
+        if self.control["delay_ms"]:
+            await asyncio.sleep(self.control["delay_ms"] / 1000)
+        return await handler(request)
+
+    def signed(self, handler):
+        async def check(request: web.Request):
+            raw = await request.text() if request.method == "POST" else request.rel_url.raw_query_string
+            payload, sep, signature = raw.rpartition("&signature=")
+            if request.headers.get("X-MBX-APIKEY") != self.api_key:
+                return error(401, -2015, "Invalid API-key, IP, or permissions for action.")
+            want = hmac.new(self.secret, payload.encode(), hashlib.sha256).hexdigest()
+            if not sep or not hmac.compare_digest(want, signature):
+                return error(400, -1022, "Signature for this request is not valid.")
+            from urllib.parse import parse_qsl
+            params = dict(parse_qsl(payload, keep_blank_values=True))
+            now = time.time() * 1000
+            ts, window = float(params.get("timestamp", 0)), float(params.get("recvWindow", 5000))
+            if ts > now + 1000 or now - ts > window:
+                return error(400, -1021, "Timestamp for this request is outside of the recvWindow.")
+            return await handler(params)
+        return check
+
+    # ---------------------------------------------------------------- public REST
+    async def exchange_info(self, request):
+        return web.json_response({"timezone": "UTC", "serverTime": int(time.time() * 1000), "rateLimits": [],
+                                  "exchangeFilters": [], "symbols": [self.market.exchange_info()]})
+
+    async def depth(self, request):
+        limit = int(request.query.get("limit", 100))
+        bids = sorted(self.book["bids"].items(), reverse=True)[:limit]
+        asks = sorted(self.book["asks"].items())[:limit]
+        return web.json_response({"lastUpdateId": self.last_update_id, "bids": [[fmt(p), fmt(q)] for p, q in bids],
+                                  "asks": [[fmt(p), fmt(q)] for p, q in asks]})
+
+    async def get_klines(self, request):
+        start = int(request.query.get("startTime", 0))
+        limit = int(request.query.get("limit", 500))
+        rows = [k for k in self.klines if k[0] >= start][-limit:]
+        return web.json_response([[k[0], fmt(k[1]), fmt(k[2]), fmt(k[3]), fmt(k[4]), fmt(k[5]), k[0] + 59_999,
+                                   "0", 0, "0", "0", "0"] for k in rows])
+
+    async def book_ticker(self, request):
+        m = self.eng[es.E_MARKET][0]
+        return web.json_response([{"symbol": self.market.symbol, "bidPrice": fmt(m[es.M_BID]),
+                                   "bidQty": fmt(m[es.M_BID_SIZE]), "askPrice": fmt(m[es.M_ASK]),
+                                   "askQty": fmt(m[es.M_ASK_SIZE])}])
+
+    # ---------------------------------------------------------------- orders
+    async def new_order(self, p: dict):
+        if p.get("symbol") != self.market.symbol:
+            return error(400, -1121, "Invalid symbol.")
+        client_id = p.get("newClientOrderId") or f"sim-{self.next_order_id}"
+        existing = self.by_client.get(client_id)
+        if existing is not None and self.orders[existing].status in ("NEW", "PARTIALLY_FILLED"):
+            return error(400, -2010, "Duplicate order sent.")
+        if self.control["reject_orders"] > 0:
+            self.control["reject_orders"] -= 1
+            return error(400, -2010, "Order rejected by the simulator (reject_orders).")
+        kind, side = p.get("type", ""), p.get("side", "")
+        if kind not in ("MARKET", "LIMIT", "LIMIT_MAKER") or side not in ("BUY", "SELL"):
+            return error(400, -1116, "Invalid orderType.")
+        if "quantity" not in p:
+            return error(400, -1102, "Mandatory parameter 'quantity' was not sent, was empty/null, or malformed.")
+        qty = float(p["quantity"])
+        price = float(p["price"]) if kind != "MARKET" else float("nan")
+        tif = p.get("timeInForce", "GTC")
+        if kind != "MARKET" and tif not in TIFS:
+            return error(400, -1115, "Invalid timeInForce.")
+        reference = price if price == price else self._touch(side)
+        if not self._reserve(side, qty, reference):
+            return error(400, -2010, "Account has insufficient balance for requested action.")
+        order = Order(self.next_order_id, client_id, self.market.symbol, side, kind, tif, qty,
+                      0.0 if kind == "MARKET" else price, self.now_ms)
+        self.next_order_id += 1
+        self.orders[order.order_id] = order
+        self.by_client[client_id] = order.order_id
+        order.reserved = qty * reference * (1 + self.market.spec.taker_fee) if side == "BUY" else qty
+        sim_venue.submit(self.eng, self.ctx, 0, 1 if side == "BUY" else -1, qty,
+                         TYPE_MARKET if kind == "MARKET" else TYPE_LIMIT, price, float("nan"),
+                         TIFS.get(tif, TIF_GTC) if kind != "MARKET" else TIF_GTC,
+                         FLAG_POST_ONLY if kind == "LIMIT_MAKER" else 0, order.order_id, self.now_ms * MS)
+        rejected = self._apply_engine_logs()
+        if order.order_id in rejected:  # a rejected order is not kept, as on Binance
+            del self.orders[order.order_id], self.by_client[client_id]
+            return error(400, -2010, rejected[order.order_id])
+        answer = order.wire()
+        answer["transactTime"] = self.now_ms
+        answer["fills"] = [{"price": fmt(f["price"]), "qty": fmt(f["qty"]), "commission": fmt(f["commission"]),
+                            "commissionAsset": f["commissionAsset"], "tradeId": f["id"]} for f in order.fills]
+        return web.json_response(answer)
+
+    async def cancel_order(self, p: dict):
+        order = self._find(p)
+        if order is None or order.status not in ("NEW", "PARTIALLY_FILLED"):
+            return error(400, -2011, "Unknown order sent.")
+        sim_venue.cancel(self.eng, self.ctx, order.order_id, self.now_ms * MS)
+        self._apply_engine_logs()
+        return web.json_response(order.wire())
+
+    async def query_order(self, p: dict):
+        order = self._find(p)
+        if order is None:
+            return error(400, -2013, "Order does not exist.")
+        return web.json_response(order.wire())
+
+    async def open_orders(self, p: dict):
+        return web.json_response([o.wire() for o in self.orders.values() if o.status in ("NEW", "PARTIALLY_FILLED")])
+
+    async def my_trades(self, p: dict):
+        start = int(p.get("startTime", 0))
+        limit = int(p.get("limit", 500))
+        rows = [t for t in self.trades if t["time"] >= start and t["symbol"] == p.get("symbol")]
+        return web.json_response(rows[:limit])
+
+    async def account(self, p: dict):
+        return web.json_response({"makerCommission": 10, "takerCommission": 10, "canTrade": True,
+                                  "updateTime": self.now_ms, "accountType": "SPOT", "permissions": ["SPOT"],
+                                  "balances": [{"asset": a, "free": fmt(self.free[a]), "locked": fmt(self.locked[a])}
+                                               for a in self.free]})
+
+    def _find(self, p: dict) -> Order | None:
+        if "orderId" in p:
+            return self.orders.get(int(p["orderId"]))
+        order_id = self.by_client.get(p.get("origClientOrderId", ""))
+        return self.orders.get(order_id) if order_id is not None else None
+
+    def _touch(self, side: str) -> float:
+        m = self.eng[es.E_MARKET][0]
+        return float(m[es.M_ASK] if side == "BUY" else m[es.M_BID])
+
+    def _reserve(self, side: str, qty: float, price: float) -> bool:
+        asset, amount = ("USDT", qty * price * (1 + self.market.spec.taker_fee)) if side == "BUY" else ("BTC", qty)
+        if not amount == amount or self.free[asset] < amount - 1e-9:
+            return False
+        self.free[asset] -= amount
+        self.locked[asset] += amount
+        return True
+
+    def _release(self, order: Order) -> None:
+        asset = "USDT" if order.side == "BUY" else "BTC"
+        amount = min(order.reserved, self.locked[asset])
+        self.locked[asset] -= amount
+        self.free[asset] += amount
+        order.reserved = 0.0
+
+    def _apply_engine_logs(self) -> dict[int, str]:
+        """Turns what the matching engine did (fills, order events) into the venue's records and its user data
+        events; returns {order id: reason} of the orders it rejected."""
+        iv = self.eng[es.E_IV]
+        fills = self.eng[es.E_FILLS][:iv[es.I_N_FILLS]].copy()
+        events = self.eng[es.E_EVENTS][:iv[es.I_N_EVENTS]].copy()
+        iv[es.I_N_FILLS] = iv[es.I_N_EVENTS] = iv[es.I_N_ROWS] = 0
+        rejected, reports = {}, []
+        fill_of = {}
+        for f in fills:
+            fill_of.setdefault(int(f["seq"]), []).append(f)
+        for e in events:
+            order = self.orders[int(e["seq"])]
+            kind = int(e["kind"])
+            if kind == ORDER_REJECTED:
+                order.status = "REJECTED"
+                self._release(order)
+                rejected[order.order_id] = "Order would immediately match and take." if order.type == "LIMIT_MAKER" \
+                    else "Filter failure: LOT_SIZE"
+            elif kind == ORDER_ACCEPTED:
+                reports.append(self._execution(order, "NEW"))
+            elif kind in (ORDER_FILLED, ORDER_PARTIALLY_FILLED):
+                f = fill_of[order.order_id].pop(0)
+                reports.append(self._book_trade(order, f, kind == ORDER_FILLED))
+            elif kind == ORDER_CANCELED:
+                order.status = "EXPIRED" if order.tif in ("IOC", "FOK") or order.type == "MARKET" else "CANCELED"
+                self._release(order)
+                reports.append(self._execution(order, order.status))
+        for report in reports:
+            self._push_user(report)
+        if reports:
+            self._push_user({"e": "outboundAccountPosition", "E": self.now_ms, "u": self.now_ms,
+                             "B": [{"a": a, "f": fmt(self.free[a]), "l": fmt(self.locked[a])} for a in self.free]})
+        return rejected
+
+    def _book_trade(self, order: Order, f, done: bool) -> dict:
+        qty, price, fee = float(f["qty"]), float(f["price"]), float(f["fee"])
+        trade = {"symbol": order.symbol, "id": self.next_trade_id, "orderId": order.order_id, "orderListId": -1,
+                 "price": fmt(price), "qty": fmt(qty), "quoteQty": fmt(qty * price), "commission": fmt(fee),
+                 "commissionAsset": "USDT", "time": self.now_ms, "isBuyer": order.side == "BUY",
+                 "isMaker": bool(f["is_maker"]), "isBestMatch": True}
+        self.next_trade_id += 1
+        self.trades.append(trade)
+        order.fills.append({"price": price, "qty": qty, "commission": fee, "commissionAsset": "USDT",
+                            "id": trade["id"]})
+        order.executed += qty
+        order.quote_qty += qty * price
+        order.status = "FILLED" if done else "PARTIALLY_FILLED"
+        if order.side == "BUY":
+            spent = qty * price + fee
+            self.locked["USDT"] -= min(spent, self.locked["USDT"])
+            order.reserved = max(order.reserved - spent, 0.0)
+            self.free["BTC"] += qty
+        else:
+            self.locked["BTC"] -= min(qty, self.locked["BTC"])
+            order.reserved = max(order.reserved - qty, 0.0)
+            self.free["USDT"] += qty * price - fee
+        if done:
+            self._release(order)
+        return self._execution(order, "TRADE", trade)
+
+    def _execution(self, order: Order, kind: str, trade: dict | None = None) -> dict:
+        return {"e": "executionReport", "E": self.now_ms, "s": order.symbol, "c": order.client_id, "S": order.side,
+                "o": order.type, "f": order.tif, "q": fmt(order.qty), "p": fmt(order.price), "P": fmt(0.0),
+                "F": fmt(0.0), "g": -1, "C": "", "x": kind, "X": order.status, "r": "NONE", "i": order.order_id,
+                "l": trade["qty"] if trade else fmt(0.0), "z": fmt(order.executed),
+                "L": trade["price"] if trade else fmt(0.0), "n": trade["commission"] if trade else fmt(0.0),
+                "N": "USDT" if trade else None, "T": self.now_ms, "t": trade["id"] if trade else -1, "v": 0,
+                "I": 1, "w": order.status == "NEW", "m": bool(trade and trade["isMaker"]), "M": True,
+                "O": order.time_ms, "Z": fmt(order.quote_qty), "Y": trade["quoteQty"] if trade else fmt(0.0),
+                "Q": fmt(0.0), "W": order.time_ms, "V": "NONE"}
+
+    # ---------------------------------------------------------------- websockets
+    async def ws_market(self, request):
+        if time.monotonic() < self.control["down_until"]:
+            raise web.HTTPServiceUnavailable(text="restarting")
+        ws = web.WebSocketResponse()
+        await ws.prepare(request)
+        self.sockets.add(ws)
+        try:
+            async for msg in ws:
+                if msg.type != WSMsgType.TEXT:
+                    continue
+                req = json.loads(msg.data)
+                names = list(req.get("params", []))
+                if req.get("method") == "SUBSCRIBE":
+                    for n in names:
+                        self.streams.setdefault(n, set()).add(ws)
+                    await ws.send_json({"result": None, "id": req.get("id")})
+                    self.started.set()
+                elif req.get("method") == "UNSUBSCRIBE":
+                    for n in names:
+                        self.streams.get(n, set()).discard(ws)
+                    await ws.send_json({"result": None, "id": req.get("id")})
+        finally:
+            self.sockets.discard(ws)
+            for subscribers in self.streams.values():
+                subscribers.discard(ws)
+        return ws
+
+    async def ws_api(self, request):
+        if time.monotonic() < self.control["down_until"]:
+            raise web.HTTPServiceUnavailable(text="restarting")
+        ws = web.WebSocketResponse()
+        await ws.prepare(request)
+        self.sockets.add(ws)
+        try:
+            async for msg in ws:
+                if msg.type != WSMsgType.TEXT:
+                    continue
+                req = json.loads(msg.data)
+                if req.get("method") != "userDataStream.subscribe.signature":
+                    await ws.send_json({"id": req.get("id"), "status": 400,
+                                        "error": {"code": -1100, "msg": "Unsupported method."}})
+                    continue
+                params = dict(req.get("params", {}))
+                signature = params.pop("signature", "")
+                payload = "&".join(f"{k}={params[k]}" for k in sorted(params))
+                want = hmac.new(self.secret, payload.encode(), hashlib.sha256).hexdigest()
+                if params.get("apiKey") != self.api_key or not hmac.compare_digest(want, signature):
+                    await ws.send_json({"id": req.get("id"), "status": 401,
+                                        "error": {"code": -1022, "msg": "Signature for this request is not valid."}})
+                    continue
+                self.users.add(ws)
+                await ws.send_json({"id": req.get("id"), "status": 200, "result": {"subscriptionId": 0},
+                                    "rateLimits": []})
+        finally:
+            self.sockets.discard(ws)
+            self.users.discard(ws)
+        return ws
+
+    def _push_user(self, event: dict) -> None:
+        text = json.dumps({"subscriptionId": 0, "event": event})
+        for ws in list(self.users):
+            if not ws.closed:
+                asyncio.ensure_future(ws.send_str(text))
+
+    def _push(self, stream: str, data: dict) -> None:
+        subscribers = self.streams.get(stream)
+        if subscribers:
+            text = json.dumps(data)
+            for ws in list(subscribers):
+                if not ws.closed:
+                    asyncio.ensure_future(ws.send_str(text))
+
+    # ---------------------------------------------------------------- the replay
+    async def _start_replay(self, app):
+        app["replay"] = asyncio.ensure_future(self._replay())
+
+    async def _close_sockets(self, app):
+        app["replay"].cancel()
+        for ws in list(self.sockets):
+            await ws.close()
+
+    async def start(self, request):
+        self.started.set()
+        return web.json_response({"started": True})
+
+    async def _replay(self):
+        await self.started.wait()
+        first = self.messages[0][0] if self.messages else 0
+        t0 = time.monotonic()
+        for i, (ts, stream, data) in enumerate(self.messages):
+            if self.speed > 0:
+                delay = (ts - first) / 1e9 / self.speed - (time.monotonic() - t0)
+                if delay > 0:
+                    await asyncio.sleep(delay)
+            elif i % 64 == 0:
+                await asyncio.sleep(0)
+            self.replay_one(stream, data, ts)
+            self.position = i + 1
+        self._close_kline()
+        self.done.set()
+
+    def replay_one(self, stream: str, data: dict, ts: int) -> None:
+        """One recorded message: the venue's state moves, the subscribers get it, resting orders match."""
+        self.now_ms = int(data.get("E") or data.get("T") or ts // MS)
+        if stream.endswith("@bookTicker"):
+            data = dict(data, E=self.now_ms)  # the venue's time of the quote, which the recording lacks
+            sim_venue.book(self.eng, self.ctx, 0, float(data["b"]), float(data["B"]), float(data["a"]),
+                           float(data["A"]), self.now_ms * MS)
+            self._apply_engine_logs()
+        elif "@depth" in stream:
+            if int(data["u"]) <= self.last_update_id:
+                return
+            for side, key in (("bids", "b"), ("asks", "a")):
+                for p, q in data[key]:
+                    if float(q) == 0.0:
+                        self.book[side].pop(float(p), None)
+                    else:
+                        self.book[side][float(p)] = float(q)
+            data = dict(data, U=self.last_update_id + 1)  # no gap from where this venue's book starts
+            self.last_update_id = int(data["u"])
+        elif stream.endswith("@trade"):
+            self._kline_trade(int(data["T"]), float(data["p"]), float(data["q"]))
+        self._push(stream, data)
+
+    def _kline_trade(self, t_ms: int, price: float, qty: float) -> None:
+        start = t_ms - t_ms % 60_000
+        if self.kline is not None and self.kline[0] != start:
+            self._close_kline()
+        if self.kline is None:
+            self.kline = [start, price, price, price, price, 0.0]
+        k = self.kline
+        k[2], k[3], k[4] = max(k[2], price), min(k[3], price), price
+        k[5] += qty
+
+    def _close_kline(self) -> None:
+        if self.kline is None:
+            return
+        k, self.kline = self.kline, None
+        self.klines.append(k)
+        self._push(f"{self.market.symbol.lower()}@kline_1m",
+                   {"e": "kline", "E": k[0] + 60_000, "s": self.market.symbol,
+                    "k": {"t": k[0], "T": k[0] + 59_999, "s": self.market.symbol, "i": "1m", "f": 0, "L": 0,
+                          "o": fmt(k[1]), "c": fmt(k[4]), "h": fmt(k[2]), "l": fmt(k[3]), "v": fmt(k[5]), "n": 0,
+                          "x": True, "q": "0", "V": "0", "Q": "0", "B": "0"}})
+
+    # ---------------------------------------------------------------- test controls
+    async def state(self, request):
+        return web.json_response({"position": self.position, "messages": len(self.messages),
+                                  "done": self.done.is_set(), "now_ms": self.now_ms, "requests": self.requests,
+                                  "orders": [o.wire() for o in self.orders.values()], "trades": self.trades,
+                                  "balances": {a: self.free[a] + self.locked[a] for a in self.free}})
+
+    async def set_control(self, request):
+        body = await request.json()
+        if body.get("drop_ws"):
+            for ws in list(self.sockets):
+                await ws.close()
+        if "down_ms" in body:
+            self.control["down_until"] = time.monotonic() + body["down_ms"] / 1000
+            for ws in list(self.sockets):
+                await ws.close()
+        for key in ("delay_ms", "reject_orders", "rate_limit"):
+            if key in body:
+                self.control[key] = body[key]
+        return web.json_response({k: v for k, v in self.control.items()})
+
+
+def error(status: int, code: int, msg: str) -> web.Response:
+    return web.json_response({"code": code, "msg": msg}, status=status)
+
+
+def main(argv=None) -> None:
+    parser = argparse.ArgumentParser(prog="python -m nts.adapters.binance_sim", description=__doc__.split("\n\n")[0])
+    parser.add_argument("--port", type=int, default=8765)
+    parser.add_argument("--speed", type=float, default=1.0, help="replay speed (0: as fast as possible)")
+    parser.add_argument("--feed", type=Path, default=FEED)
+    parser.add_argument("--key", default=os.environ.get("NTS_SIM_KEY", "sim-key"))
+    parser.add_argument("--secret", default=os.environ.get("NTS_SIM_SECRET", "sim-secret"))
+    parser.add_argument("--start", action="store_true", help="start replaying at once, not at the first subscriber")
+    args = parser.parse_args(argv)
+
+    async def serve():
+        sim = BinanceSim(args.key, args.secret, args.feed, args.speed)
+        if args.start:
+            sim.started.set()
+        runner = web.AppRunner(sim.app())
+        await runner.setup()
+        await web.TCPSite(runner, "127.0.0.1", args.port).start()
+        print(f"binance simulator on http://127.0.0.1:{args.port} ({len(sim.messages):,} messages)", flush=True)
+        await asyncio.Event().wait()
+
+    try:
+        asyncio.run(serve())
+    except KeyboardInterrupt:
+        pass
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,75 @@
+"""The backtest's matching engine as a stand-alone venue: the local venue simulator (adapters/binance_sim.py) keeps
+its order book of client orders in an engine's order table and matches them with runtime/matching.py against the
+market data it replays, so a live run against the simulator fills as a backtest fills.
+
+Each function is one venue action at time t on instrument k; what it did is in the engine's logs (fills, order
+events), which the simulator reads and turns into its wire protocol's reports.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from . import engine_state as es
+from .engine_state import E_IV, I_DONE_ROWS
+from .events import NO_REASON, ORDER_SUBMITTED
+from .execution import row_of
+from .intents import NO_ID
+from .jit import hot
+from .matching import match_book
+from .orders import canceled, compact, log_event, new_row, next_action, open_count
+from .venue import arrive, mark, quote
+
+
+@hot
+def submit(eng, ctx, k, side, qty, order_type, price, trigger, tif, flags, seq, t):
+    """A new order reaches the venue: accepted (or rejected), and matched at once against the current book.
+    Returns its row, or -1 when the order table is full."""
+    j = new_row(eng, seq, k, side, qty, order_type, price, trigger, math.nan, 0, tif, es.NO_TIME, flags, NO_ID,
+                NO_ID, -1, math.nan, math.nan, -1, t)
+    if j < 0:
+        return -1
+    open_count(ctx, k, 1.0)
+    log_event(eng, j, ORDER_SUBMITTED, NO_REASON, t)
+    arrive(eng, ctx, j, t)
+    if eng[E_IV][I_DONE_ROWS] > 0:
+        compact(eng)
+    return j
+
+
+@hot
+def cancel(eng, ctx, seq, t):
+    """Cancels open order `seq`; False when there is none (unknown, or already filled or canceled)."""
+    j = row_of(eng, seq)
+    if j < 0:
+        return False
+    canceled(eng, ctx, j, NO_REASON, t)
+    compact(eng)
+    return True
+
+
+@hot
+def book(eng, ctx, k, bid, bid_size, ask, ask_size, t):
+    """The best bid and offer of instrument k changed: resting orders that cross them fill."""
+    quote(eng, k, bid, ask, bid_size, ask_size)
+    mark(eng, ctx, k, 0.5 * (bid + ask), t)
+    if eng[E_IV][es.I_N_ORDERS] > 0:
+        match_book(eng, ctx, k, t, -1, False)
+        if eng[E_IV][I_DONE_ROWS] > 0:
+            compact(eng)
+    next_action(eng)
+
+
+def new_venue(spec_rows: np.ndarray, max_orders: int = 1 << 14) -> tuple:
+    """An engine for the simulator: every instrument matched on its quotes, sizes respected, prices and quantities
+    checked against the grid (not rounded: a real venue rejects them)."""
+    n = spec_rows.shape[0]
+    cfg = np.zeros(es.CFG_COLS)
+    cfg[es.C_TOUCH_PROB] = 1.0
+    cfg[es.C_L1_SIZE] = 1.0
+    limits = np.zeros(es.LIMIT_COLS)
+    from .ops import zone_table
+    return es.new_engine(spec_rows, np.full(n, es.MODE_QUOTES, np.float64), cfg, limits, zone_table("UTC"), 0, 2, 0,
+                         chunk=1 << 12, max_orders=max_orders)
