@@ -130,6 +130,7 @@ class BinanceSim:
         self.last_update_id = int(self.snapshot["lastUpdateId"])
         self.now_ms = int(self.messages[0][2].get("E", self.messages[0][0] // MS)) if self.messages else 0
         self.position = 0  # messages replayed
+        self.offset_ms = 0  # added to the recorded times (set when the replay starts)
         self.klines: list[list] = []  # closed 1m klines
         self.kline: list | None = None
         self.free = {"BTC": 0.0, "USDT": 100_000.0, **(balances or {})}
@@ -490,6 +491,8 @@ class BinanceSim:
     async def _replay(self):
         await self.started.wait()
         first = self.messages[0][0] if self.messages else 0
+        # the recorded times moved to now (by whole minutes, so klines keep their boundaries), as a venue's are
+        self.offset_ms = (int(time.time() * 1000) - first // MS) // 60_000 * 60_000
         t0 = time.monotonic()
         for i, (ts, stream, data) in enumerate(self.messages):
             if self.speed > 0:
@@ -505,7 +508,11 @@ class BinanceSim:
 
     def replay_one(self, stream: str, data: dict, ts: int) -> None:
         """One recorded message: the venue's state moves, the subscribers get it, resting orders match."""
-        self.now_ms = int(data.get("E") or data.get("T") or ts // MS)
+        data = dict(data)
+        for key in ("E", "T"):
+            if key in data:
+                data[key] += self.offset_ms
+        self.now_ms = int(data.get("E") or data.get("T") or ts // MS + self.offset_ms)
         if stream.endswith("@bookTicker"):
             data = dict(data, E=self.now_ms)  # the venue's time of the quote, which the recording lacks
             sim_venue.book(self.eng, self.ctx, 0, float(data["b"]), float(data["B"]), float(data["a"]),

@@ -191,6 +191,55 @@ def run(file, data, start, end, params, symbols, out_dir, cash, currency, rates,
 
 
 @main.command()
+@click.argument("file", type=click.Path(dir_okay=False))
+@click.option("--venue", default="binance", show_default=True, help="A ccxt exchange id.")
+@click.option("--paper", is_flag=True, help="Live data, simulated fills (the backtest's venue models); no keys.")
+@click.option("--config", "config", default=None, type=click.Path(dir_okay=False, exists=True),
+              help="A live.toml with any of the options below (the command line wins).")
+@click.option("--url", "base_url", default=None, metavar="http://HOST:PORT",
+              help="A local venue speaking the exchange's protocol, such as the simulator.")
+@click.option("--param", "params", multiple=True, metavar="NAME=VALUE", help="A param value; repeat for several.")
+@click.option("--state", default=None, metavar="URL", help="sqlite:///path.db (default, beside the journal) or "
+              "redis://127.0.0.1:6379/0.")
+@click.option("--journal", default=None, type=click.Path(file_okay=False), help="The run's folder: journal, state, "
+              "live.log (default .ntc/live/<strategy>/ beside the strategy).")
+@click.option("--credentials", default=None, type=click.Path(dir_okay=False, exists=True),
+              help="A TOML file with api_key and secret (default: NTS_API_KEY and NTS_API_SECRET).")
+@click.option("--cash", default=None, type=float, help="Paper mode's starting cash.")
+@click.option("--cancel-on-exit", is_flag=True, default=None, help="Cancel open orders when stopping.")
+@click.option("--duration", default=None, type=float, help="Stop after this many seconds.")
+@click.option("--log", default=None, metavar="FILE|-", help="Where the JSON log lines go (default live.log).")
+@_guarded
+def live(file, venue, paper, config, base_url, params, state, journal, credentials, cash, cancel_on_exit, duration,
+         log) -> None:
+    """Run a strategy on a venue: the same compiled code as `ntc run`, fed live.
+
+    \b
+    Exit codes: 0 stopped (SIGINT, SIGTERM, --duration), 1 a bad strategy or configuration, 4 the venue refused us,
+    5 the engine stopped. Example, against the local simulator (python -m nts.adapters.binance_sim):
+      ntc live examples/btc_quotes.nts --paper --url http://127.0.0.1:8765
+    """
+    from ..runtime.strategy import is_built
+    if not is_built(file):
+        from .frontend import check_file
+        result = check_file(file)
+        if not result.ok:
+            _print_text([result])
+            sys.exit(1)
+    from ..runtime.live_scheduler import LiveConfig, run_live
+    overrides = dict(venue=venue, paper=paper or None, base_url=base_url, state=state, journal=journal,
+                     credentials=credentials, cash=cash, cancel_on_exit=cancel_on_exit, duration=duration, log=log,
+                     param_pairs=params or None)
+    try:
+        cfg = LiveConfig.from_toml(config, strategy=file, **overrides) if config else LiveConfig(
+            strategy=file, **{k: v for k, v in overrides.items() if v is not None})
+    except (TypeError, ValueError) as exc:
+        click.echo(f"ntc live: {config}: {exc}", err=True)
+        sys.exit(1)
+    sys.exit(run_live(cfg))
+
+
+@main.command()
 @click.argument("journal", type=click.Path(file_okay=False, exists=True))
 @_guarded
 def replay(journal: str) -> None:

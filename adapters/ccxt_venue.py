@@ -1,0 +1,294 @@
+"""A venue through ccxt: market data from its websocket API (ccxt.pro `watch_*`), orders by REST
+(create/cancel), the account's own order updates from the user-data websocket, instrument metadata from
+`load_markets`. Reconnects with exponential backoff and jitter; after each reconnect the scheduler re-syncs open
+orders and fills by REST (runtime/live_scheduler.py).
+
+Market data becomes the engine's event records (runtime/events.py): closed klines are bars (`ts_event` = the bar's
+close), best bid/offer updates are quotes, trades are trades. Order updates become venue reports
+(runtime/execution.py): Binance's `executionReport` is read field by field (each fill with its own trade id, price,
+quantity, fee and maker flag); other venues through ccxt's unified order (fills from the growth of `filled`).
+
+Credentials are given to ccxt and to nothing else: they never reach a log line, the journal or an exception text
+(`redact` scrubs them from any message that passes through here).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import random
+import time
+from dataclasses import dataclass
+from urllib.parse import urlsplit
+
+import numpy as np
+
+from ..runtime.events import BAR_DTYPE, QUOTE_DTYPE, TRADE_DTYPE
+from ..runtime.execution import (REPORT_ACCEPTED, REPORT_CANCELED, REPORT_EXPIRED, REPORT_FILL, REPORT_REJECTED)
+from ..runtime.events import REASON
+from ..runtime.instruments import Instrument
+
+MS = 1_000_000
+TIMEFRAMES = {60 * 10**9: "1m", 300 * 10**9: "5m", 900 * 10**9: "15m", 3600 * 10**9: "1h", 14_400 * 10**9: "4h",
+              86_400 * 10**9: "1d", 10**9: "1s"}
+SPOT_OPTIONS = {"defaultType": "spot", "fetchMarkets": {"types": ["spot"]}, "fetchCurrencies": False,
+                "fetchMargins": False, "adjustForTimeDifference": False,
+                "fetchOpenOrders": {"warnWithoutSymbol": False}}
+
+
+@dataclass
+class Report:
+    """One venue report about one of our orders, ready for LiveEngine.report."""
+
+    kind: int
+    client_id: str
+    qty: float = 0.0
+    price: float = 0.0
+    fee: float = 0.0
+    maker_or_reason: float = 0.0
+    t: int = 0
+    trade_id: str = ""
+
+
+class VenueError(RuntimeError):
+    """The venue refused or could not be reached; the message never holds a credential."""
+
+
+class CcxtVenue:
+    def __init__(self, exchange: str, api_key: str | None = None, secret: str | None = None,
+                 base_url: str | None = None, options: dict | None = None):
+        """`base_url`: http://host:port of a local venue speaking the exchange's protocol (the simulator): every
+        REST and websocket URL of the client is pointed there."""
+        import ccxt.async_support as ccxt_async
+        import ccxt.pro as ccxt_pro
+
+        self.exchange_id = exchange
+        self._secrets = [s for s in (api_key, secret) if s]
+        config = {"apiKey": api_key, "secret": secret, "options": {**SPOT_OPTIONS, **(options or {})},
+                  "enableRateLimit": True}
+        self.rest = getattr(ccxt_async, exchange)(dict(config))
+        self.pro = getattr(ccxt_pro, exchange)(dict(config))
+        if base_url:
+            for client in (self.rest, self.pro):
+                _localize(client.urls["api"], base_url)
+        self.filled: dict[str, float] = {}  # client id -> filled so far (venues without per-fill reports)
+
+    def redact(self, text: str) -> str:
+        for s in self._secrets:
+            text = text.replace(s, "***")
+        return text
+
+    async def open(self) -> None:
+        await self.call(self.rest.load_markets)
+        await self.call(self.pro.load_markets)
+
+    async def close(self) -> None:
+        await self.rest.close()
+        await self.pro.close()
+
+    async def call(self, fn, *args, retries: int = 5, **kwargs):
+        """A REST call, retried with exponential backoff and jitter on network errors and rate limits."""
+        import ccxt
+        delay = 0.2
+        for attempt in range(retries + 1):
+            try:
+                return await fn(*args, **kwargs)
+            except (ccxt.NetworkError, ccxt.ExchangeNotAvailable) as exc:
+                if attempt == retries or isinstance(exc, ccxt.InvalidNonce):
+                    raise VenueError(self.redact(f"{type(exc).__name__}: {exc}")) from None
+                await asyncio.sleep(delay * (1 + random.random()))
+                delay = min(delay * 2, 10.0)
+            except ccxt.BaseError as exc:
+                raise VenueError(self.redact(f"{type(exc).__name__}: {exc}")) from None
+
+    # ---------------------------------------------------------------- instruments
+    def market_of(self, symbol: str) -> dict:
+        """The ccxt market of an NTS symbol (`BTCUSDT.BINANCE`, `BTC/USDT`, `BTCUSDT`)."""
+        root = symbol.rpartition(".")[0] if "." in symbol and "/" not in symbol else symbol
+        markets = self.rest.markets
+        if root in markets:
+            return markets[root]
+        by_id = self.rest.markets_by_id.get(root.replace("/", "").upper())
+        if by_id:
+            return by_id[0]
+        raise VenueError(f"{self.exchange_id} has no market {symbol!r}")
+
+    def instrument(self, symbol: str) -> Instrument:
+        m = self.market_of(symbol)
+        precision, limits = m.get("precision", {}), m.get("limits", {})
+        return Instrument(symbol=symbol, kind="spot", currency=m["quote"], tick_size=precision.get("price") or 0.0,
+                          lot_size=precision.get("amount") or 0.0, min_qty=(limits.get("amount") or {}).get("min") or 0.0,
+                          min_notional=(limits.get("cost") or {}).get("min") or 0.0,
+                          maker_fee=m.get("maker") or 0.0, taker_fee=m.get("taker") or 0.0)
+
+    # ---------------------------------------------------------------- market data
+    async def stream(self, kind: str, symbol: str, timeframe_ns: int | None, instrument: int):
+        """Yields the event records of one subscription, reconnecting as needed."""
+        market = self.market_of(symbol)["symbol"]
+        last_bar = -1
+        async for batch in self._watch(kind, market, timeframe_ns):
+            recv = time.time_ns()
+            if kind == "bars":
+                # a kline is emitted when the next one opens: the one before it has closed
+                for candle in batch[:-1]:
+                    if candle[0] <= last_bar:
+                        continue
+                    last_bar = candle[0]
+                    rec = np.zeros(1, BAR_DTYPE)[0]
+                    rec["ts_event"] = candle[0] * MS + timeframe_ns
+                    rec["ts_recv"], rec["instrument"] = recv, instrument
+                    rec["open"], rec["high"], rec["low"], rec["close"], rec["volume"] = candle[1:6]
+                    yield rec
+            elif kind == "quotes":
+                t = batch.get(market) if isinstance(batch, dict) and market in batch else batch
+                rec = np.zeros(1, QUOTE_DTYPE)[0]
+                rec["ts_event"] = (t.get("timestamp") or recv // MS) * MS
+                rec["ts_recv"], rec["instrument"] = recv, instrument
+                rec["bid"], rec["ask"] = t["bid"], t["ask"]
+                rec["bid_size"], rec["ask_size"] = t.get("bidVolume") or 0.0, t.get("askVolume") or 0.0
+                yield rec
+            elif kind == "trades":
+                for tr in batch:
+                    rec = np.zeros(1, TRADE_DTYPE)[0]
+                    rec["ts_event"] = tr["timestamp"] * MS
+                    rec["ts_recv"], rec["instrument"] = recv, instrument
+                    rec["price"], rec["size"] = tr["price"], tr["amount"]
+                    rec["aggressor"] = 1 if tr.get("side") == "buy" else -1
+                    yield rec
+
+    async def _watch(self, kind: str, market: str, timeframe_ns: int | None):
+        import ccxt
+        delay = 0.2
+        seen_trades: set = set()
+        while True:
+            try:
+                if kind == "bars":
+                    got = await self.pro.watch_ohlcv(market, TIMEFRAMES[timeframe_ns])
+                elif kind == "quotes":
+                    got = await self.pro.watch_bids_asks([market])
+                elif kind == "trades":
+                    got = [t for t in await self.pro.watch_trades(market) if t["id"] not in seen_trades]
+                    seen_trades.update(t["id"] for t in got)
+                    if len(seen_trades) > 100_000:
+                        seen_trades = {t["id"] for t in got}
+                else:
+                    raise VenueError(f"live {kind} streams are not supported through ccxt yet")
+                delay = 0.2
+                yield got
+            except (ccxt.NetworkError, ccxt.ExchangeNotAvailable):
+                await asyncio.sleep(delay * (1 + random.random()))
+                delay = min(delay * 2, 10.0)
+
+    # ---------------------------------------------------------------- orders
+    async def submit(self, symbol: str, client_id: str, side: int, order_type: str, qty: float,
+                     price: float | None, tif: str | None, post_only: bool) -> dict:
+        params = {"clientOrderId": client_id}
+        if tif and order_type == "limit" and not post_only:
+            params["timeInForce"] = tif
+        if post_only:
+            params["postOnly"] = True
+        market = self.market_of(symbol)["symbol"]
+        return await self.call(self.rest.create_order, market, order_type, "buy" if side > 0 else "sell", qty,
+                               price if order_type == "limit" else None, params, retries=2)
+
+    async def cancel(self, symbol: str, client_id: str) -> dict | None:
+        """Asks the venue to cancel; None when it no longer has the order open."""
+        import ccxt
+        try:
+            return await self.rest.cancel_order(None, self.market_of(symbol)["symbol"], {"clientOrderId": client_id})
+        except ccxt.OrderNotFound:
+            return None
+        except ccxt.BaseError as exc:
+            raise VenueError(self.redact(f"{type(exc).__name__}: {exc}")) from None
+
+    async def order(self, symbol: str, client_id: str) -> dict | None:
+        import ccxt
+        try:
+            return await self.rest.fetch_order(None, self.market_of(symbol)["symbol"], {"clientOrderId": client_id})
+        except ccxt.OrderNotFound:
+            return None
+        except ccxt.BaseError as exc:
+            raise VenueError(self.redact(f"{type(exc).__name__}: {exc}")) from None
+
+    async def open_orders(self, symbol: str) -> list[dict]:
+        return await self.call(self.rest.fetch_open_orders, self.market_of(symbol)["symbol"])
+
+    async def my_trades(self, symbol: str, since_ms: int | None = None) -> list[dict]:
+        return await self.call(self.rest.fetch_my_trades, self.market_of(symbol)["symbol"], since_ms)
+
+    async def balances(self) -> dict:
+        return (await self.call(self.rest.fetch_balance))["total"]
+
+    async def reports(self):
+        """Yields the venue's reports about the account's orders, from the user-data websocket."""
+        import ccxt
+        delay = 0.2
+        while True:
+            try:
+                orders = await self.pro.watch_orders()
+                delay = 0.2
+            except (ccxt.NetworkError, ccxt.ExchangeNotAvailable):
+                await asyncio.sleep(delay * (1 + random.random()))
+                delay = min(delay * 2, 10.0)
+                yield None  # tells the scheduler to re-sync by REST
+                continue
+            for order in orders:
+                for report in from_order(order, self.filled):
+                    yield report
+
+
+def from_order(order: dict, filled: dict[str, float]) -> list[Report]:
+    """The reports one ccxt order update carries: a Binance `executionReport` exactly; another venue's update by
+    its status and the growth of its filled quantity (at the average price of that growth)."""
+    info = order.get("info") or {}
+    cid = order.get("clientOrderId") or ""
+    t = int(order.get("lastUpdateTimestamp") or order.get("timestamp") or 0) * MS
+    if info.get("e") == "executionReport":
+        x = info["x"]
+        if x == "NEW":
+            return [Report(REPORT_ACCEPTED, cid, t=t)]
+        if x == "TRADE":
+            price, qty, fee = float(info["L"]), float(info["l"]), float(info["n"] or 0.0)
+            if info.get("N") and info.get("N") == (order.get("symbol") or "/").split("/")[0]:
+                fee *= price  # a commission in the base asset, valued in the quote
+            return [Report(REPORT_FILL, cid, qty, price, fee, 1.0 if info.get("m") else 0.0, t, str(info["t"]))]
+        if x in ("CANCELED", "EXPIRED"):
+            return [Report(REPORT_CANCELED if x == "CANCELED" else REPORT_EXPIRED, cid, t=t)]
+        if x == "REJECTED":
+            return [Report(REPORT_REJECTED, cid, maker_or_reason=REASON["venue"], t=t)]
+        return []
+    out = []
+    before = filled.get(cid)
+    if before is None:
+        filled[cid] = 0.0
+        out.append(Report(REPORT_ACCEPTED, cid, t=t))
+        before = 0.0
+    now = float(order.get("filled") or 0.0)
+    if now > before:
+        cost = float(order.get("cost") or 0.0)
+        price = cost / now if now else 0.0
+        out.append(Report(REPORT_FILL, cid, now - before, price, 0.0, 0.0, t, f"{cid}:{now}"))
+        filled[cid] = now
+    status = order.get("status")
+    if status in ("canceled", "expired", "rejected"):
+        kind = {"canceled": REPORT_CANCELED, "expired": REPORT_EXPIRED, "rejected": REPORT_REJECTED}[status]
+        out.append(Report(kind, cid, maker_or_reason=REASON["venue"] if status == "rejected" else 0.0, t=t))
+    return out
+
+
+def _localize(urls: dict, base_url: str) -> None:
+    """Points every URL of a ccxt client at `base_url` (http://host:port), keeping each path."""
+    http = base_url.rstrip("/")
+    ws = "ws" + http[4:] if http.startswith("http") else http
+    for key, value in list(urls.items()):
+        if isinstance(value, dict):
+            _localize(value, base_url)
+        elif isinstance(value, str) and "://" in value:
+            parts = urlsplit(value)
+            urls[key] = (ws if parts.scheme in ("ws", "wss") else http) + parts.path
+    if "public" in urls and "private" in urls:
+        urls["public"] = urls["private"] = f"{http}/api/v3"
+    ws_urls = urls.get("ws")
+    if isinstance(ws_urls, dict) and "spot" in ws_urls:
+        ws_urls["spot"] = f"{ws}/ws"
+        if isinstance(ws_urls.get("ws-api"), dict):
+            ws_urls["ws-api"]["spot"] = f"{ws}/ws-api/v3"

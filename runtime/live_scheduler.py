@@ -1,0 +1,424 @@
+"""`ntc live`: the asyncio scheduler that runs a compiled strategy on a venue through ccxt.
+
+One coroutine owns the engine (runtime/live.LiveEngine) and takes its inputs from one queue, in arrival order:
+market events (one task per subscribed stream), the venue's reports about our orders (the user-data websocket),
+clock ticks (timers fire from the wall clock). Each input is journaled before it is fed; what it makes the engine
+send is journaled and written out to the file before it is sent (a killed process never sent an order its journal
+lacks). Orders get the client id `<strategy id>-<seq>`, the same after a restart, so the venue can tell a resend.
+
+State (runtime/state_store.py) holds every order sent and fill booked, and a snapshot of the engine every
+`snapshot_every` inputs. A restart loads the snapshot, feeds the journal's later inputs again, and reconciles with
+the venue: orders it never received are sent, fills and cancels it reported while we were down are fed in order,
+orders it holds that we do not know are canceled; each difference is logged.
+
+Paper mode: the venue's market data, the simulated venue's fills (nothing is sent); no keys needed.
+
+Exit codes: 0 stopped (signal, --duration), 1 a bad strategy or configuration, 4 the venue refused us (credentials,
+unreachable), 5 the engine stopped (runtime/live.LiveError).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import signal
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from ..adapters.ccxt_venue import CcxtVenue, Report, VenueError
+from .backtest import Risk, Venue
+from .events import REASON
+from .execution import REPORT_ACCEPTED, REPORT_CANCELED, REPORT_EXPIRED, REPORT_FILL, REPORT_REJECTED
+from .intents import FLAG_POST_ONLY, TIF_FOK, TIF_IOC, TYPE_LIMIT, TYPE_MARKET
+from .journal import CLOCK, MARKET, REPORT, STOP, JournalWriter, read_rows, report_fields
+from .live import LiveEngine, LiveError
+from .replay import header_of
+
+EXIT_STOPPED, EXIT_CONFIG, EXIT_VENUE, EXIT_ENGINE = 0, 1, 4, 5
+
+
+@dataclass
+class LiveConfig:
+    strategy: str
+    venue: str = "binance"
+    base_url: str | None = None          # a local venue speaking the exchange's protocol (the simulator)
+    paper: bool = False
+    params: dict = field(default_factory=dict)
+    param_pairs: tuple = ()              # `--param k=v`, typed by the strategy's params
+    cash: float = 100_000.0              # paper mode's starting cash
+    currency: str | None = None          # the account's currency (default: the first instrument's)
+    state: str | None = None             # default: sqlite beside the journal
+    journal: str | None = None           # default: .ntc/live/<strategy id>/ beside the strategy
+    strategy_id: str | None = None
+    fsync_interval: float = 1.0
+    snapshot_every: int = 500
+    cancel_on_exit: bool = False
+    status_interval: float = 5.0
+    duration: float | None = None        # stop after this many seconds
+    log: str | None = None               # JSON log lines: a file, "-" for stdout; default: live.log in the journal
+    api_key_env: str = "NTS_API_KEY"
+    secret_env: str = "NTS_API_SECRET"
+    credentials: str | None = None       # a TOML file with api_key and secret (outside the repository)
+
+    @classmethod
+    def from_toml(cls, path: str, **overrides) -> LiveConfig:
+        import tomllib
+        with open(path, "rb") as f:
+            data = tomllib.load(f)
+        data.update({k: v for k, v in overrides.items() if v is not None})
+        return cls(**data)
+
+
+class JsonLog:
+    def __init__(self, target: str, redact):
+        self.file = sys.stdout if target == "-" else open(target, "a", buffering=1)
+        self.redact = redact
+
+    def __call__(self, event: str, **fields) -> None:
+        line = json.dumps({"ts": time.time_ns(), "event": event, **fields}, default=str)
+        self.file.write(self.redact(line) + "\n")
+
+
+class Scheduler:
+    def __init__(self, cfg: LiveConfig):
+        self.cfg = cfg
+        self.stop = asyncio.Event()
+        self.queue: asyncio.Queue = asyncio.Queue()
+        self.latencies: list[int] = []
+        self.inputs = 0
+        self.sending: set = set()
+
+    # ---------------------------------------------------------------- set-up
+    def _credentials(self) -> tuple[str | None, str | None]:
+        if self.cfg.paper:
+            return None, None
+        if self.cfg.credentials:
+            import tomllib
+            with open(self.cfg.credentials, "rb") as f:
+                data = tomllib.load(f)
+            return data.get("api_key"), data.get("secret")
+        return os.environ.get(self.cfg.api_key_env), os.environ.get(self.cfg.secret_env)
+
+    async def run(self) -> int:
+        from .strategy import compile_strategy
+        cfg = self.cfg
+        from .run_command import UsageError, parse_params
+        strategy = compile_strategy(cfg.strategy)
+        m = strategy.manifest
+        try:
+            cfg.params = {**cfg.params, **parse_params(m, tuple(cfg.param_pairs))}
+        except UsageError as exc:
+            print(f"ntc live: {exc}", file=sys.stderr)
+            return EXIT_CONFIG
+        self.sid = (cfg.strategy_id or m.strategy.lower())[:24]
+        folder = Path(cfg.journal) if cfg.journal else Path(cfg.strategy).parent / ".ntc" / "live" / self.sid
+        folder.mkdir(parents=True, exist_ok=True)
+        key, secret = self._credentials()
+        if not cfg.paper and not (key and secret):
+            print(f"ntc live: no credentials: set {cfg.api_key_env} and {cfg.secret_env}, or give --credentials",
+                  file=sys.stderr)
+            return EXIT_CONFIG
+        self.venue = CcxtVenue(cfg.venue, key, secret, base_url=cfg.base_url)
+        self.log = JsonLog(cfg.log or str(folder / "live.log"), self.venue.redact)
+        try:
+            await self.venue.open()
+            specs = [self.venue.instrument(i.symbol) for i in m.instruments]
+        except VenueError as exc:
+            print(f"ntc live: {cfg.venue}: {exc}", file=sys.stderr)
+            await self.venue.close()
+            return EXIT_VENUE
+        from .state_store import open_store
+        self.store = open_store(cfg.state or f"sqlite:///{(folder / 'state.db').resolve()}", self.sid)
+        start = time.time_ns()
+        risk, venue_models = Risk(), Venue()
+        self.currency = cfg.currency or specs[0].currency  # a spot account holds the quote currency
+        try:
+            engine = LiveEngine(strategy, specs, params=cfg.params, cash=cfg.cash, paper=cfg.paper, start_ns=start,
+                                currency=self.currency)
+        except (LiveError, ValueError, RuntimeError) as exc:
+            print(f"ntc live: {exc}", file=sys.stderr)
+            self.store.close()
+            await self.venue.close()
+            return EXIT_CONFIG
+        journal = JournalWriter(folder / "journal", header_of(engine, cfg.params, cfg.cash, self.currency, None,
+                                                              risk, venue_models, start), cfg.fsync_interval)
+        self.engine, self.journal, self.specs, self.strategy = engine, journal, specs, strategy
+        try:
+            self._recover(folder / "journal")
+            self.engine.journal = journal
+            if not cfg.paper:
+                await self._reconcile()
+            return await self._loop()
+        except LiveError as exc:
+            self.log("engine_stopped", reason=str(exc))
+            print(f"ntc live: {exc}", file=sys.stderr)
+            return EXIT_ENGINE
+        finally:
+            journal.close()
+            self.store.close()
+            await self.venue.close()
+
+    def _recover(self, journal_dir: Path) -> None:
+        """A restart: the engine as the last snapshot left it, then the journal's later inputs fed again (their
+        outputs were sent before, or are found missing by the reconciliation)."""
+        from .journal import read_header
+        header = read_header(journal_dir)
+        engine = self.engine
+        if header["start_ns"] != engine.time:  # the engine of the first start, with its start time
+            engine = LiveEngine(self.strategy, self.specs, params=self.cfg.params, cash=self.cfg.cash,
+                                paper=self.cfg.paper, start_ns=header["start_ns"], currency=self.currency)
+            self.engine = engine
+        snap = self.store.snapshot()
+        after = 0
+        if snap is not None:
+            after, blob = snap
+            engine.restore(blob)
+        fed = 0
+        for n, kind, stream, t, data in read_rows(journal_dir):
+            if n <= after or kind not in (MARKET, CLOCK, REPORT, STOP):
+                continue
+            if kind == MARKET:
+                engine.market(stream, np.frombuffer(data, engine.one[stream].dtype)[0])
+            elif kind == CLOCK:
+                engine.clock(t)
+            elif kind == REPORT:
+                r = report_fields(data)
+                engine.report(int(r["kind"]), int(r["seq"]), float(r["a"]), float(r["b"]), float(r["c"]),
+                              float(r["d"]), t)
+            else:
+                engine.stop(t)
+            fed += 1
+        if snap is not None or fed:
+            self.log("recovered", snapshot_input=after, journal_inputs=fed, open_orders=len(engine.open_orders()))
+
+    # ---------------------------------------------------------------- reconciliation
+    async def _reconcile(self) -> None:
+        """Makes the engine and the venue agree after a (re)start; logs every difference it finds."""
+        engine = self.engine
+        known = self.store.orders()
+        open_rows = {int(o["seq"]): o for o in engine.open_orders()}
+        for cid, fields in sorted(known.items(), key=lambda kv: kv[1]["seq"]):
+            seq = int(fields["seq"])
+            at_venue = await self.venue.order(fields["symbol"], cid)
+            if at_venue is None:
+                if seq in open_rows:
+                    self.log("reconcile", difference="order never reached the venue: sent again", client_id=cid)
+                    await self._send(fields)
+                continue
+            await self._feed_venue_order(fields, at_venue)
+        for i, spec in enumerate(self.specs):
+            for order in await self.venue.open_orders(spec.symbol):
+                cid = order.get("clientOrderId") or ""
+                if cid.startswith(self.sid + "-") and cid not in known:
+                    self.log("reconcile", difference="an order of ours the state does not hold: canceled", client_id=cid)
+                    await self.venue.cancel(spec.symbol, cid)
+
+    async def _feed_venue_order(self, fields: dict, order: dict) -> None:
+        """Feeds what the venue says happened to one of our orders that the engine has not seen."""
+        cid, seq = order.get("clientOrderId") or "", int(fields["seq"])
+        row_open = any(int(o["seq"]) == seq for o in self.engine.open_orders())
+        if not row_open:
+            return
+        trades = [t for t in await self.venue.my_trades(fields["symbol"]) if str(t.get("order")) == str(order["id"])]
+        booked = self.store.fills()
+        for t in trades:
+            if str(t["id"]) not in booked:
+                self.log("reconcile", difference="a fill reported while we were away", client_id=cid,
+                         trade_id=t["id"])
+                fee = float((t.get("fee") or {}).get("cost") or 0.0)
+                self._report(Report(REPORT_FILL, cid, float(t["amount"]), float(t["price"]), fee,
+                                    1.0 if t.get("takerOrMaker") == "maker" else 0.0, int(t["timestamp"]) * 10**6,
+                                    str(t["id"])))
+        status = order.get("status")
+        if status in ("canceled", "expired", "rejected"):
+            self.log("reconcile", difference=f"order {status} while we were away", client_id=cid)
+            kind = {"canceled": REPORT_CANCELED, "expired": REPORT_EXPIRED, "rejected": REPORT_REJECTED}[status]
+            self._report(Report(kind, cid, t=time.time_ns()))
+        elif status == "open":
+            self._report(Report(REPORT_ACCEPTED, cid, t=time.time_ns()))
+
+    # ---------------------------------------------------------------- the loop
+    async def _loop(self) -> int:
+        cfg, engine, m = self.cfg, self.engine, self.strategy.manifest
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, self.stop.set)
+        tasks = []
+        for i in engine.feeds():
+            s = m.streams[i]
+            k = [inst.name for inst in m.instruments].index(s.instrument)
+            tasks.append(asyncio.ensure_future(self._pump_market(i, s.data, self.specs[k].symbol, s.timeframe_ns, k)))
+        if not cfg.paper:
+            tasks.append(asyncio.ensure_future(self._pump_reports()))
+        tasks.append(asyncio.ensure_future(self._pump_clock()))
+        tasks.append(asyncio.ensure_future(self._status()))
+        if cfg.duration:
+            loop.call_later(cfg.duration, self.stop.set)
+        self.log("started", strategy=m.strategy, venue=cfg.venue, paper=cfg.paper, streams=len(tasks))
+        waiter = asyncio.ensure_future(self.stop.wait())
+        try:
+            while not self.stop.is_set():
+                getter = asyncio.ensure_future(self.queue.get())
+                done, _ = await asyncio.wait({getter, waiter}, return_when=asyncio.FIRST_COMPLETED)
+                if getter not in done:
+                    getter.cancel()
+                    break
+                self._handle(getter.result())
+        finally:
+            for t in tasks:
+                t.cancel()
+            waiter.cancel()
+        box = engine.stop(time.time_ns())
+        self._dispatch(box)
+        if cfg.cancel_on_exit and not cfg.paper:
+            for o in engine.open_orders():
+                spec = self.specs[int(o["instrument"])]
+                await self.venue.cancel(spec.symbol, f"{self.sid}-{int(o['seq'])}")
+        if self.sending:
+            await asyncio.gather(*self.sending, return_exceptions=True)
+        self.journal.flush(sync=True)
+        self.store.save_snapshot(engine.events_in, engine.snapshot())
+        self.log("stopped", inputs=self.inputs, equity=engine.equity)
+        return EXIT_STOPPED
+
+    def _handle(self, item) -> None:
+        kind = item[0]
+        t0 = time.perf_counter_ns()
+        if kind == "market":
+            box = self.engine.market(item[1], item[2])
+        elif kind == "clock":
+            box = self.engine.clock(item[1])
+        elif kind == "report":
+            box = self._report(item[1])
+            if box is None:
+                return
+        else:  # "resync": the user-data stream reconnected
+            asyncio.ensure_future(self._resync())
+            return
+        self.latencies.append(time.perf_counter_ns() - t0)
+        if len(self.latencies) > 100_000:
+            del self.latencies[:50_000]
+        self.inputs += 1
+        self._dispatch(box)
+        if self.inputs % self.cfg.snapshot_every == 0:
+            self.journal.flush(sync=True)
+            self.store.save_snapshot(self.engine.events_in, self.engine.snapshot())
+
+    def _report(self, r: Report):
+        seq = _seq(r.client_id, self.sid)
+        if seq is None:
+            return None
+        if r.kind == REPORT_FILL and r.trade_id and not self.store.save_fill(r.trade_id, {
+                "client_id": r.client_id, "seq": seq, "qty": r.qty, "price": r.price, "fee": r.fee, "t": r.t}):
+            return None  # booked already (reported twice: by the stream and by a re-sync)
+        row, box = self.engine.report(r.kind, seq, r.qty, r.price, r.fee, r.maker_or_reason, max(r.t, self.engine.time))
+        if row < 0 and r.kind != REPORT_ACCEPTED:
+            self.log("report_unmatched", client_id=r.client_id, kind=r.kind)
+        return box
+
+    def _dispatch(self, box) -> None:
+        """Logs what the engine did, then sends its orders and cancels (after their journal rows are written)."""
+        if not box:
+            return
+        if len(box.orders) or len(box.cancels):
+            self.journal.flush(sync=None)
+        for f in box.fills:
+            self.log("fill", seq=int(f["seq"]), side=int(f["side"]), qty=float(f["qty"]), price=float(f["price"]),
+                     fee=float(f["fee"]))
+        for ts, row in box.logs:
+            self.log("strategy_log", t=int(ts), text=self.strategy.format_log(row))
+        for row in box.orders:
+            fields = _order_fields(row, self.sid, self.specs)
+            self.log("order", **fields)
+            if not self.cfg.paper:
+                self.store.save_order(fields["client_id"], fields)
+                self._spawn(self._send(fields))
+        for ev in box.cancels:
+            cid = f"{self.sid}-{int(ev['seq'])}"
+            self.log("cancel", client_id=cid)
+            if not self.cfg.paper:
+                self._spawn(self.venue.cancel(self.specs[int(ev["instrument"])].symbol, cid))
+
+    def _spawn(self, coro) -> None:
+        task = asyncio.ensure_future(coro)
+        self.sending.add(task)
+        task.add_done_callback(self.sending.discard)
+
+    async def _send(self, fields: dict) -> None:
+        try:
+            if fields["type"] not in ("market", "limit"):
+                raise VenueError(f"{fields['type']} orders are not sent to {self.cfg.venue} yet")
+            await self.venue.submit(fields["symbol"], fields["client_id"], fields["side"], fields["type"],
+                                    fields["qty"], fields["price"], fields["tif"], fields["post_only"])
+        except VenueError as exc:
+            if "Duplicate order" in str(exc):
+                return  # a resend of an order the venue already holds
+            self.log("order_rejected", client_id=fields["client_id"], reason=str(exc))
+            await self.queue.put(("report", Report(REPORT_REJECTED, fields["client_id"],
+                                                   maker_or_reason=REASON["venue"], t=time.time_ns())))
+
+    async def _resync(self) -> None:
+        for cid, fields in self.store.orders().items():
+            seq = int(fields["seq"])
+            if any(int(o["seq"]) == seq for o in self.engine.open_orders()):
+                order = await self.venue.order(fields["symbol"], cid)
+                if order is not None:
+                    await self._feed_venue_order(fields, order)
+
+    async def _pump_market(self, i: int, kind: str, symbol: str, timeframe_ns, k: int) -> None:
+        async for rec in self.venue.stream(kind, symbol, timeframe_ns, k):
+            await self.queue.put(("market", i, rec))
+
+    async def _pump_reports(self) -> None:
+        async for r in self.venue.reports():
+            await self.queue.put(("resync",) if r is None else ("report", r))
+
+    async def _pump_clock(self) -> None:
+        timers = [int(n.split(":")[2]) for n in self.strategy.manifest.entry_points if n.startswith("on:timer:")]
+        step = min([1.0] + [iv / 1e9 for iv in timers])
+        while True:
+            await asyncio.sleep(step)
+            await self.queue.put(("clock", time.time_ns()))
+
+    async def _status(self) -> None:
+        last = 0
+        while True:
+            await asyncio.sleep(self.cfg.status_interval)
+            lat = np.array(self.latencies[-10_000:] or [0])
+            e = self.engine
+            positions = " ".join(f"{s.symbol} {e.position(k):g}" for k, s in enumerate(self.specs))
+            line = (f"{positions} | open orders {len(e.open_orders())} | equity {e.equity:,.2f} | "
+                    f"{(self.inputs - last) / self.cfg.status_interval:,.0f} events/s | p50 "
+                    f"{np.percentile(lat, 50) / 1e3:.0f} us p99 {np.percentile(lat, 99) / 1e3:.0f} us")
+            last = self.inputs
+            print(line, file=sys.stderr, flush=True)
+
+
+def _seq(client_id: str, sid: str) -> int | None:
+    prefix, _, number = client_id.rpartition("-")
+    return int(number) if prefix == sid and number.isdigit() else None
+
+
+def _order_fields(row, sid: str, specs) -> dict:
+    order_type = int(row["order_type"])
+    price = float(row["price"])
+    return {"client_id": f"{sid}-{int(row['seq'])}", "seq": int(row["seq"]),
+            "symbol": specs[int(row["instrument"])].symbol, "side": int(row["side"]),
+            "type": {TYPE_MARKET: "market", TYPE_LIMIT: "limit"}.get(order_type, f"type{order_type}"),
+            "qty": float(row["qty"]), "price": None if price != price else price,
+            "tif": {TIF_IOC: "IOC", TIF_FOK: "FOK"}.get(int(row["tif"]), "GTC"),
+            "post_only": bool(int(row["flags"]) & FLAG_POST_ONLY), "line": int(row["source_line"])}
+
+
+def run_live(cfg: LiveConfig) -> int:
+    try:
+        import uvloop
+        runner = uvloop.run
+    except ImportError:
+        runner = asyncio.run
+    return runner(Scheduler(cfg).run())
