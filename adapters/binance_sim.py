@@ -131,6 +131,10 @@ class BinanceSim:
         self.now_ms = int(self.messages[0][2].get("E", self.messages[0][0] // MS)) if self.messages else 0
         self.position = 0  # messages replayed
         self.offset_ms = 0  # added to the recorded times (set when the replay starts)
+        self.error = ""
+        self.loop = False  # replay the feed again and again (a soak test)
+        self.passes = 0
+        self.id_offset = 0
         self.klines: list[list] = []  # closed 1m klines
         self.kline: list | None = None
         self.free = {"BTC": 0.0, "USDT": 100_000.0, **(balances or {})}
@@ -490,21 +494,33 @@ class BinanceSim:
 
     async def _replay(self):
         await self.started.wait()
-        first = self.messages[0][0] if self.messages else 0
-        # the recorded times moved to now (by whole minutes, so klines keep their boundaries), as a venue's are
-        self.offset_ms = (int(time.time() * 1000) - first // MS) // 60_000 * 60_000
-        t0 = time.monotonic()
-        for i, (ts, stream, data) in enumerate(self.messages):
-            if self.speed > 0:
-                delay = (ts - first) / 1e9 / self.speed - (time.monotonic() - t0)
-                if delay > 0:
-                    await asyncio.sleep(delay)
-            elif i % 64 == 0:
-                await asyncio.sleep(0)
-            self.replay_one(stream, data, ts)
-            self.position = i + 1
+        while True:
+            await self._replay_once()
+            if not self.loop:
+                break
+            self.id_offset = self.last_update_id - int(self.snapshot["lastUpdateId"])
         self._close_kline()
         self.done.set()
+
+    async def _replay_once(self):
+        first = self.messages[0][0] if self.messages else 0
+        # the recorded times moved to now (by whole minutes, so klines keep their boundaries), as a venue's are
+        self.offset_ms = (int(time.time() * 1000) - first // MS) // 60_000 * 60_000 + 60_000 * (self.passes > 0)
+        self.passes += 1
+        t0 = time.monotonic()
+        for i, (ts, stream, data) in enumerate(self.messages):
+            delay = (ts - first) / 1e9 / self.speed - (time.monotonic() - t0) if self.speed > 0 else 0.0
+            if delay > 0:
+                await asyncio.sleep(delay)
+            elif i % 16 == 0:
+                await asyncio.sleep(0)  # behind (or as fast as it can): still let requests and sockets through
+            try:
+                self.replay_one(stream, data, ts)
+            except Exception as exc:  # noqa: BLE001 - a bug here must show, not stall the feed
+                self.error = f"message {i}: {type(exc).__name__}: {exc}"
+                print(f"binance simulator: {self.error}", flush=True)
+                raise
+            self.position = i + 1
 
     def replay_one(self, stream: str, data: dict, ts: int) -> None:
         """One recorded message: the venue's state moves, the subscribers get it, resting orders match."""
@@ -519,6 +535,7 @@ class BinanceSim:
                            float(data["A"]), self.now_ms * MS)
             self._apply_engine_logs()
         elif "@depth" in stream:
+            data["u"] += self.id_offset  # a looping feed keeps its update ids growing
             if int(data["u"]) <= self.last_update_id:
                 return
             for side, key in (("bids", "b"), ("asks", "a")):
@@ -556,7 +573,7 @@ class BinanceSim:
 
     # ---------------------------------------------------------------- test controls
     async def state(self, request):
-        return web.json_response({"position": self.position, "messages": len(self.messages),
+        return web.json_response({"position": self.position, "messages": len(self.messages), "error": self.error,
                                   "done": self.done.is_set(), "now_ms": self.now_ms, "requests": self.requests,
                                   "orders": [o.wire() for o in self.orders.values()], "trades": self.trades,
                                   "balances": {a: self.free[a] + self.locked[a] for a in self.free}})
@@ -588,10 +605,12 @@ def main(argv=None) -> None:
     parser.add_argument("--key", default=os.environ.get("NTS_SIM_KEY", "sim-key"))
     parser.add_argument("--secret", default=os.environ.get("NTS_SIM_SECRET", "sim-secret"))
     parser.add_argument("--start", action="store_true", help="start replaying at once, not at the first subscriber")
+    parser.add_argument("--loop", action="store_true", help="replay the feed again and again")
     args = parser.parse_args(argv)
 
     async def serve():
         sim = BinanceSim(args.key, args.secret, args.feed, args.speed)
+        sim.loop = args.loop
         if args.start:
             sim.started.set()
         runner = web.AppRunner(sim.app())

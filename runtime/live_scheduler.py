@@ -92,6 +92,7 @@ class Scheduler:
         self.latencies: list[int] = []
         self.inputs = 0
         self.sending: set = set()
+        self.recv_ns = 0
 
     # ---------------------------------------------------------------- set-up
     def _credentials(self) -> tuple[str | None, str | None]:
@@ -128,6 +129,8 @@ class Scheduler:
         try:
             await self.venue.open()
             specs = [self.venue.instrument(i.symbol) for i in m.instruments]
+            if not cfg.paper:
+                await self.venue.balances()  # a signed call: wrong credentials stop us here
         except VenueError as exc:
             print(f"ntc live: {cfg.venue}: {exc}", file=sys.stderr)
             await self.venue.close()
@@ -158,6 +161,10 @@ class Scheduler:
             self.log("engine_stopped", reason=str(exc))
             print(f"ntc live: {exc}", file=sys.stderr)
             return EXIT_ENGINE
+        except VenueError as exc:
+            self.log("venue_error", reason=str(exc))
+            print(f"ntc live: {cfg.venue}: {exc}", file=sys.stderr)
+            return EXIT_VENUE
         finally:
             journal.close()
             self.store.close()
@@ -290,6 +297,7 @@ class Scheduler:
         kind = item[0]
         t0 = time.perf_counter_ns()
         if kind == "market":
+            self.recv_ns = int(item[2]["ts_recv"])
             box = self.engine.market(item[1], item[2])
         elif kind == "clock":
             box = self.engine.clock(item[1])
@@ -334,6 +342,7 @@ class Scheduler:
             self.log("strategy_log", t=int(ts), text=self.strategy.format_log(row))
         for row in box.orders:
             fields = _order_fields(row, self.sid, self.specs)
+            fields["recv_ns"] = self.recv_ns  # when the input that caused it arrived (market inputs)
             self.log("order", **fields)
             if not self.cfg.paper:
                 self.store.save_order(fields["client_id"], fields)
@@ -353,6 +362,8 @@ class Scheduler:
         try:
             if fields["type"] not in ("market", "limit"):
                 raise VenueError(f"{fields['type']} orders are not sent to {self.cfg.venue} yet")
+            self.log("order_sent", client_id=fields["client_id"], recv_ns=fields.get("recv_ns", 0),
+                     sent_ns=time.time_ns())
             await self.venue.submit(fields["symbol"], fields["client_id"], fields["side"], fields["type"],
                                     fields["qty"], fields["price"], fields["tif"], fields["post_only"])
         except VenueError as exc:
