@@ -145,7 +145,7 @@ def test_sigkill_and_restart_lose_no_order_and_send_none_twice(tmp_path):
     """The live process is killed with SIGKILL at random points while it trades, and restarted each time; then
     the venue's own records are checked: each client order id once, every order the journal says was sent is at
     the venue, and the venue's position equals the fills the state holds."""
-    sim = Simulator(speed=12.0)  # a 30 s feed: time for several starts, each of which trades
+    sim = Simulator(speed=6.0)  # a 60 s feed: time for several starts that trade, even on a busy machine
     try:
         kill_and_restart(sim, tmp_path / "killed", random.Random(7))
     finally:
@@ -155,10 +155,10 @@ def test_sigkill_and_restart_lose_no_order_and_send_none_twice(tmp_path):
 def kill_and_restart(sim, folder: Path, rng: random.Random) -> None:
     kills = 0
     proc = live(sim, folder, wait=False)
-    deadline = time.time() + 120
+    deadline = time.time() + 180
     while not sim.state()["done"]:
         assert time.time() < deadline, "the simulator's feed did not end"
-        time.sleep(rng.uniform(3.0, 5.0))
+        time.sleep(rng.uniform(4.0, 7.0))
         if sim.state()["done"]:
             break
         proc.send_signal(signal.SIGKILL)
@@ -181,7 +181,7 @@ def kill_and_restart(sim, folder: Path, rng: random.Random) -> None:
     assert len(fills) == len(trades)
     position = sum(f["qty"] * (1 if stored[f["client_id"]]["side"] > 0 else -1) for f in fills)
     assert venue["balances"]["BTC"] == pytest.approx(position, abs=1e-9)
-    assert len(client_ids) >= 4
+    assert len(client_ids) >= 3
     events = log_events(folder)
     started = sum(1 for e in events if e["event"] == "started")
     assert 3 <= started <= kills + 1  # some kills land before a start has finished: random points, those too
