@@ -407,12 +407,16 @@ class BinanceSim:
                 "Q": fmt(0.0), "W": order.time_ms, "V": "NONE"}
 
     # ---------------------------------------------------------------- websockets
-    async def ws_market(self, request):
+    async def _accept(self, request) -> web.WebSocketResponse:
         if time.monotonic() < self.control["down_until"]:
             raise web.HTTPServiceUnavailable(text="restarting")
         ws = web.WebSocketResponse()
         await ws.prepare(request)
         self.sockets.add(ws)
+        return ws
+
+    async def ws_market(self, request):
+        ws = await self._accept(request)
         try:
             async for msg in ws:
                 if msg.type != WSMsgType.TEXT:
@@ -435,11 +439,7 @@ class BinanceSim:
         return ws
 
     async def ws_api(self, request):
-        if time.monotonic() < self.control["down_until"]:
-            raise web.HTTPServiceUnavailable(text="restarting")
-        ws = web.WebSocketResponse()
-        await ws.prepare(request)
-        self.sockets.add(ws)
+        ws = await self._accept(request)
         try:
             async for msg in ws:
                 if msg.type != WSMsgType.TEXT:

@@ -70,7 +70,6 @@ class CcxtVenue:
         if base_url:
             for client in (self.rest, self.pro):
                 _localize(client.urls["api"], base_url)
-        self.filled: dict[str, float] = {}  # client id -> filled so far (venues without per-fill reports)
 
     def redact(self, text: str) -> str:
         for s in self._secrets:
@@ -219,60 +218,88 @@ class CcxtVenue:
         return (await self.call(self.rest.fetch_balance))["total"]
 
     async def reports(self):
-        """Yields the venue's reports about the account's orders, from the user-data websocket."""
+        """Yields the venue's reports about the account's orders, from the user-data websocket: each fill from
+        `watch_my_trades` (ccxt keeps only an order's latest state, so two fills of one order between two reads
+        would show as one), the order's acknowledgement and its end from `watch_orders`. Before an order's end
+        is reported, any of its fills not yet seen are fetched by REST, so the engine never finishes an order
+        that has fills still to come. None tells the scheduler the stream reconnected: re-sync by REST."""
+        queue: asyncio.Queue = asyncio.Queue()
+        tasks = [asyncio.ensure_future(self._pump(self.pro.watch_my_trades, queue, "trades")),
+                 asyncio.ensure_future(self._pump(self.pro.watch_orders, queue, "orders"))]
+        seen_trades: set = set()
+        client_of: dict[str, str] = {}  # the venue's order id -> our client id
+        reported: dict[str, float] = {}  # client id -> quantity of its fills reported
+        try:
+            while True:
+                kind, items = await queue.get()
+                if items is None:
+                    yield None
+                    continue
+                for item in items:
+                    if kind == "trades":
+                        report = self._fill(item, client_of, seen_trades, reported)
+                        if report is not None:
+                            yield report
+                        continue
+                    cid = item.get("clientOrderId") or ""
+                    client_of[str(item["id"])] = cid
+                    status = item.get("status")
+                    if status == "open" and cid not in reported:
+                        reported[cid] = 0.0
+                        yield Report(REPORT_ACCEPTED, cid, t=_ns(item))
+                    elif status in ("canceled", "expired", "rejected"):
+                        if float(item.get("filled") or 0.0) > reported.get(cid, 0.0) + 1e-12:
+                            for t in await self.my_trades(item["symbol"], None):
+                                if str(t.get("order")) == str(item["id"]):
+                                    report = self._fill(t, client_of, seen_trades, reported)
+                                    if report is not None:
+                                        yield report
+                        kind_of = {"canceled": REPORT_CANCELED, "expired": REPORT_EXPIRED,
+                                   "rejected": REPORT_REJECTED}[status]
+                        yield Report(kind_of, cid, maker_or_reason=REASON["venue"] if status == "rejected" else 0.0,
+                                     t=_ns(item))
+        finally:
+            for task in tasks:
+                task.cancel()
+
+    async def _pump(self, watch, queue: asyncio.Queue, kind: str) -> None:
         import ccxt
         delay = 0.2
         while True:
             try:
-                orders = await self.pro.watch_orders()
+                items = await watch()
                 delay = 0.2
+                await queue.put((kind, list(items)))
             except (ccxt.NetworkError, ccxt.ExchangeNotAvailable):
+                await queue.put((kind, None))
                 await asyncio.sleep(delay * (1 + random.random()))
                 delay = min(delay * 2, 10.0)
-                yield None  # tells the scheduler to re-sync by REST
-                continue
-            for order in orders:
-                for report in from_order(order, self.filled):
-                    yield report
+
+    def _fill(self, trade: dict, client_of: dict, seen: set, reported: dict) -> Report | None:
+        trade_id = str(trade["id"])
+        if trade_id in seen:
+            return None
+        info = trade.get("info") or {}
+        cid = info.get("c") if info.get("e") == "executionReport" else None
+        cid = cid or client_of.get(str(trade.get("order")))
+        if not cid:
+            return None  # not ours, or an order this run has not seen: the re-sync by REST finds it
+        seen.add(trade_id)
+        if len(seen) > 100_000:
+            seen.clear()
+            seen.add(trade_id)
+        fee = trade.get("fee") or {}
+        cost = float(fee.get("cost") or 0.0)
+        base = (trade.get("symbol") or "/").split("/")[0]
+        if fee.get("currency") == base:
+            cost *= float(trade["price"])  # a commission in the base asset, valued in the quote
+        reported[cid] = reported.get(cid, 0.0) + float(trade["amount"])
+        return Report(REPORT_FILL, cid, float(trade["amount"]), float(trade["price"]), cost,
+                      1.0 if trade.get("takerOrMaker") == "maker" else 0.0, _ns(trade), trade_id)
 
 
-def from_order(order: dict, filled: dict[str, float]) -> list[Report]:
-    """The reports one ccxt order update carries: a Binance `executionReport` exactly; another venue's update by
-    its status and the growth of its filled quantity (at the average price of that growth)."""
-    info = order.get("info") or {}
-    cid = order.get("clientOrderId") or ""
-    t = int(order.get("lastUpdateTimestamp") or order.get("timestamp") or 0) * MS
-    if info.get("e") == "executionReport":
-        x = info["x"]
-        if x == "NEW":
-            return [Report(REPORT_ACCEPTED, cid, t=t)]
-        if x == "TRADE":
-            price, qty, fee = float(info["L"]), float(info["l"]), float(info["n"] or 0.0)
-            if info.get("N") and info.get("N") == (order.get("symbol") or "/").split("/")[0]:
-                fee *= price  # a commission in the base asset, valued in the quote
-            return [Report(REPORT_FILL, cid, qty, price, fee, 1.0 if info.get("m") else 0.0, t, str(info["t"]))]
-        if x in ("CANCELED", "EXPIRED"):
-            return [Report(REPORT_CANCELED if x == "CANCELED" else REPORT_EXPIRED, cid, t=t)]
-        if x == "REJECTED":
-            return [Report(REPORT_REJECTED, cid, maker_or_reason=REASON["venue"], t=t)]
-        return []
-    out = []
-    before = filled.get(cid)
-    if before is None:
-        filled[cid] = 0.0
-        out.append(Report(REPORT_ACCEPTED, cid, t=t))
-        before = 0.0
-    now = float(order.get("filled") or 0.0)
-    if now > before:
-        cost = float(order.get("cost") or 0.0)
-        price = cost / now if now else 0.0
-        out.append(Report(REPORT_FILL, cid, now - before, price, 0.0, 0.0, t, f"{cid}:{now}"))
-        filled[cid] = now
-    status = order.get("status")
-    if status in ("canceled", "expired", "rejected"):
-        kind = {"canceled": REPORT_CANCELED, "expired": REPORT_EXPIRED, "rejected": REPORT_REJECTED}[status]
-        out.append(Report(kind, cid, maker_or_reason=REASON["venue"] if status == "rejected" else 0.0, t=t))
-    return out
+def _ns(item: dict) -> int:
+    return int(item.get("lastUpdateTimestamp") or item.get("timestamp") or 0) * MS
 
 
 def _localize(urls: dict, base_url: str) -> None:

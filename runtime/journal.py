@@ -32,7 +32,7 @@ from .engine_state import ORDER_ROW_DTYPE
 MARKET, CLOCK, REPORT, ORDER_SENT, CANCEL_SENT, STOP = 0, 1, 2, 3, 4, 5
 KIND_NAMES = ("market", "clock", "report", "order", "cancel", "stop")
 REPORT_DTYPE = np.dtype([("kind", np.int64), ("seq", np.int64), ("a", np.float64), ("b", np.float64),
-                         ("c", np.float64), ("d", np.float64)])
+                         ("c", np.float64), ("d", np.float64), ("trade", np.int64)])  # trade: the fill's key
 SCHEMA = pa.schema([("n", pa.int64()), ("kind", pa.int8()), ("stream", pa.int16()), ("t", pa.int64()),
                     ("data", pa.binary())])
 HEADER = "journal.json"
@@ -71,8 +71,9 @@ class JournalWriter:
     def stop(self, n: int, t: int) -> None:
         self._rows.append((n, STOP, -1, t, b""))
 
-    def report(self, n: int, t: int, kind: int, seq: int, a: float, b: float, c: float, d: float) -> None:
-        self._rows.append((n, REPORT, -1, t, np.array((kind, seq, a, b, c, d), REPORT_DTYPE).tobytes()))
+    def report(self, n: int, t: int, kind: int, seq: int, a: float, b: float, c: float, d: float,
+               trade: int = 0) -> None:
+        self._rows.append((n, REPORT, -1, t, np.array((kind, seq, a, b, c, d, trade), REPORT_DTYPE).tobytes()))
 
     def outputs(self, n: int, t: int, orders: np.ndarray, cancels: np.ndarray) -> None:
         for row in orders:
@@ -155,3 +156,11 @@ def cancel_event(data: bytes) -> np.void:
 
 def report_fields(data: bytes) -> np.void:
     return np.frombuffer(data, REPORT_DTYPE)[0]
+
+
+def trade_key(trade_id: str) -> int:
+    """A venue's trade id as the journal keeps it: the id itself when it is a number, else a stable hash."""
+    if trade_id.isdigit() and len(trade_id) < 19:
+        return int(trade_id)
+    import hashlib
+    return int.from_bytes(hashlib.sha256(trade_id.encode()).digest()[:7], "little") | (1 << 62)

@@ -22,9 +22,9 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from . import engine_state as es
-from .backtest import BacktestError, Risk, Venue, build
+from ..compiler.manifest import STATE_ARRAYS
+from .backtest import Risk, Venue, build
 from .events import BAR_DTYPE, ORDER_DENIED, ORDER_PENDING_CANCEL, TIMER_DTYPE
-from .execution import REPORT_NAMES
 from .instruments import Instrument
 from .loop import OP_VENUE_REPORT, engine
 
@@ -164,17 +164,19 @@ class LiveEngine:
         return self._collect(t)
 
     def report(self, kind: int, seq: int, qty: float = 0.0, price: float = 0.0, fee: float = 0.0,
-               maker_or_reason: float = 0.0, t: int | None = None) -> tuple[int, Outbox]:
+               maker_or_reason: float = 0.0, t: int | None = None, trade: int = 0) -> tuple[int, Outbox]:
         """The venue's report of `kind` (runtime/execution.REPORT_*) about order `seq`; returns (the order's row or
-        -1 when no open order has that number, what the strategy's fill and order handlers did)."""
+        -1 when no open order has that number, what the strategy's fill and order handlers did). `trade`: the
+        fill's key (journal.trade_key of the venue's trade id), journaled so that a restart knows which fills the
+        engine has booked."""
         if self.paper:
             raise LiveError("paper mode has no venue reports: the simulated venue fills")
         t = self.time if t is None else int(t)
         self.time = max(self.time, t)
         if self.journal is not None:
-            self.journal.report(self.events_in + 1, t, kind, seq, qty, price, fee, maker_or_reason)
+            self.journal.report(self.events_in + 1, t, kind, seq, qty, price, fee, maker_or_reason, trade)
         eng, state, ctx, out, driver = self.built
-        logs, counters = state[12], state[11]
+        logs, counters = state[STATE_ARRAYS.index("logs")], state[STATE_ARRAYS.index("counters")]
         row = int(engine(OP_VENUE_REPORT, eng, ctx, out, int(kind), logs, counters, int(seq), float(qty),
                               float(price), float(fee), float(maker_or_reason), t))
         driver.deliver(state, ctx, out, eng, t)
@@ -314,13 +316,6 @@ class LiveEngine:
         if self.journal is not None:
             self.journal.outputs(self.events_in, t, box.orders, box.cancels)
         return box
-
-
-def report_kind(name: str) -> int:
-    try:
-        return REPORT_NAMES.index(name)
-    except ValueError:
-        raise BacktestError(f"unknown venue report {name!r}: one of {', '.join(REPORT_NAMES)}") from None
 
 
 def derived_streams(manifest) -> dict[int, list[tuple[int, BarResampler]]]:

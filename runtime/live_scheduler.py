@@ -35,7 +35,7 @@ from .backtest import Risk, Venue
 from .events import REASON
 from .execution import REPORT_ACCEPTED, REPORT_CANCELED, REPORT_EXPIRED, REPORT_FILL, REPORT_REJECTED
 from .intents import FLAG_POST_ONLY, TIF_FOK, TIF_IOC, TYPE_LIMIT, TYPE_MARKET
-from .journal import CLOCK, MARKET, REPORT, STOP, JournalWriter, read_rows, report_fields
+from .journal import CLOCK, MARKET, REPORT, STOP, JournalWriter, read_rows, report_fields, trade_key
 from .live import LiveEngine, LiveError
 from .replay import header_of
 
@@ -93,6 +93,7 @@ class Scheduler:
         self.inputs = 0
         self.sending: set = set()
         self.recv_ns = 0
+        self.booked: set[int] = set()  # the trade keys of the fills fed to the engine (journal.trade_key)
 
     # ---------------------------------------------------------------- set-up
     def _credentials(self) -> tuple[str | None, str | None]:
@@ -182,6 +183,11 @@ class Scheduler:
             self.engine = engine
         snap = self.store.snapshot()
         after = 0
+        for n, kind, stream, t, data in read_rows(journal_dir):  # the fills the engine has booked, by trade
+            if kind == REPORT:
+                r = report_fields(data)
+                if int(r["kind"]) == REPORT_FILL and int(r["trade"]):
+                    self.booked.add(int(r["trade"]))
         if snap is not None:
             after, blob = snap
             engine.restore(blob)
@@ -196,7 +202,7 @@ class Scheduler:
             elif kind == REPORT:
                 r = report_fields(data)
                 engine.report(int(r["kind"]), int(r["seq"]), float(r["a"]), float(r["b"]), float(r["c"]),
-                              float(r["d"]), t)
+                              float(r["d"]), t, int(r["trade"]))
             else:
                 engine.stop(t)
             fed += 1
@@ -209,14 +215,20 @@ class Scheduler:
         engine = self.engine
         known = self.store.orders()
         open_rows = {int(o["seq"]): o for o in engine.open_orders()}
-        for cid, fields in sorted(known.items(), key=lambda kv: kv[1]["seq"]):
+        candidates = dict(known)
+        for seq, row in open_rows.items():  # journaled, maybe killed before the state row was written
+            candidates.setdefault(f"{self.sid}-{seq}", _order_fields(row, self.sid, self.specs))
+        for cid, fields in sorted(candidates.items(), key=lambda kv: kv[1]["seq"]):
             seq = int(fields["seq"])
             at_venue = await self.venue.order(fields["symbol"], cid)
             if at_venue is None:
                 if seq in open_rows:
                     self.log("reconcile", difference="order never reached the venue: sent again", client_id=cid)
+                    self.store.save_order(cid, fields)
                     await self._send(fields)
                 continue
+            if cid not in known:
+                self.store.save_order(cid, fields)
             await self._feed_venue_order(fields, at_venue)
         for i, spec in enumerate(self.specs):
             for order in await self.venue.open_orders(spec.symbol):
@@ -232,9 +244,8 @@ class Scheduler:
         if not row_open:
             return
         trades = [t for t in await self.venue.my_trades(fields["symbol"]) if str(t.get("order")) == str(order["id"])]
-        booked = self.store.fills()
         for t in trades:
-            if str(t["id"]) not in booked:
+            if trade_key(str(t["id"])) not in self.booked:
                 self.log("reconcile", difference="a fill reported while we were away", client_id=cid,
                          trade_id=t["id"])
                 fee = float((t.get("fee") or {}).get("cost") or 0.0)
@@ -290,7 +301,8 @@ class Scheduler:
             await asyncio.gather(*self.sending, return_exceptions=True)
         self.journal.flush(sync=True)
         self.store.save_snapshot(engine.events_in, engine.snapshot())
-        self.log("stopped", inputs=self.inputs, equity=engine.equity)
+        self.log("stopped", inputs=self.inputs, equity=engine.equity,
+                 positions={s.symbol: engine.position(k) for k, s in enumerate(self.specs)})
         return EXIT_STOPPED
 
     def _handle(self, item) -> None:
@@ -318,13 +330,23 @@ class Scheduler:
             self.store.save_snapshot(self.engine.events_in, self.engine.snapshot())
 
     def _report(self, r: Report):
+        """Feeds one venue report; a fill the engine has booked already (reported twice: by the stream and by a
+        re-sync, or before a restart) is dropped. The journal row is written before the state row: a restart
+        trusts the journal, which is what the engine is rebuilt from."""
         seq = _seq(r.client_id, self.sid)
         if seq is None:
             return None
-        if r.kind == REPORT_FILL and r.trade_id and not self.store.save_fill(r.trade_id, {
-                "client_id": r.client_id, "seq": seq, "qty": r.qty, "price": r.price, "fee": r.fee, "t": r.t}):
-            return None  # booked already (reported twice: by the stream and by a re-sync)
-        row, box = self.engine.report(r.kind, seq, r.qty, r.price, r.fee, r.maker_or_reason, max(r.t, self.engine.time))
+        key = trade_key(r.trade_id) if r.kind == REPORT_FILL and r.trade_id else 0
+        if key and key in self.booked:
+            return None
+        row, box = self.engine.report(r.kind, seq, r.qty, r.price, r.fee, r.maker_or_reason,
+                                      max(r.t, self.engine.time), key)
+        if key:
+            self.booked.add(key)
+            if self.engine.journal is not None:
+                self.journal.flush(sync=None)
+            self.store.save_fill(r.trade_id, {"client_id": r.client_id, "seq": seq, "qty": r.qty, "price": r.price,
+                                              "fee": r.fee, "t": r.t})
         if row < 0 and r.kind != REPORT_ACCEPTED:
             self.log("report_unmatched", client_id=r.client_id, kind=r.kind)
         return box

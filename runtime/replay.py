@@ -102,7 +102,7 @@ def replay(directory: str | Path, strategy=None) -> ReplayResult:
         elif kind == REPORT:
             r = report_fields(data)
             _, box = engine.report(int(r["kind"]), int(r["seq"]), float(r["a"]), float(r["b"]), float(r["c"]),
-                                   float(r["d"]), t)
+                                   float(r["d"]), t, int(r["trade"]))
         elif kind == STOP:
             box = engine.stop(t)
         else:

@@ -24,7 +24,6 @@ import pytest
 
 from example_data import EXAMPLES
 
-pytest.importorskip("ccxt")
 STRATEGY = EXAMPLES / "btc_quotes.nts"
 KEY, SECRET = "test-key-d41d8cd98f00b204", "PLANTED-SECRET-e9800998ecf8427e"
 
@@ -112,6 +111,7 @@ def test_live_run_trades_at_the_venue_and_replays_identically(sim, tmp_path):
     assert all(o["status"] == "FILLED" for o in venue["orders"][:-1])
     position = sum((1 if e["side"] > 0 else -1) * e["qty"] for e in log_events(folder) if e["event"] == "fill")
     assert venue["balances"]["BTC"] == pytest.approx(position, abs=1e-9)
+    assert log_events(folder)[-1]["positions"]["BTCUSDT.BINANCE"] == pytest.approx(position, abs=1e-9)
     result = replay(folder)
     assert result.returncode == 0 and result.stdout.startswith("identical"), result.stdout + result.stderr
     # the planted key and secret appear in no output: logs, journal, state, the console
@@ -183,6 +183,8 @@ def kill_and_restart(sim, folder: Path, rng: random.Random) -> None:
     assert venue["balances"]["BTC"] == pytest.approx(position, abs=1e-9)
     assert len(client_ids) >= 3
     events = log_events(folder)
+    (engine_position,) = events[-1]["positions"].values()  # what the engine holds after all the restarts
+    assert events[-1]["event"] == "stopped" and engine_position == pytest.approx(position, abs=1e-9)
     started = sum(1 for e in events if e["event"] == "started")
     assert 3 <= started <= kills + 1  # some kills land before a start has finished: random points, those too
     assert sum(1 for e in events if e["event"] == "recovered") >= 2
