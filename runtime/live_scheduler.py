@@ -87,7 +87,6 @@ class JsonLog:
 class Scheduler:
     def __init__(self, cfg: LiveConfig):
         self.cfg = cfg
-        self.stop = asyncio.Event()
         self.queue: asyncio.Queue = asyncio.Queue()
         self.latencies: list[int] = []
         self.inputs = 0
@@ -265,7 +264,7 @@ class Scheduler:
         cfg, engine, m = self.cfg, self.engine, self.strategy.manifest
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGINT, signal.SIGTERM):
-            loop.add_signal_handler(sig, self.stop.set)
+            loop.add_signal_handler(sig, self._request_stop)
         tasks = []
         for i in engine.feeds():
             s = m.streams[i]
@@ -276,21 +275,17 @@ class Scheduler:
         tasks.append(asyncio.ensure_future(self._pump_clock()))
         tasks.append(asyncio.ensure_future(self._status()))
         if cfg.duration:
-            loop.call_later(cfg.duration, self.stop.set)
+            loop.call_later(cfg.duration, self._request_stop)
         self.log("started", strategy=m.strategy, venue=cfg.venue, paper=cfg.paper, streams=len(tasks))
-        waiter = asyncio.ensure_future(self.stop.wait())
         try:
-            while not self.stop.is_set():
-                getter = asyncio.ensure_future(self.queue.get())
-                done, _ = await asyncio.wait({getter, waiter}, return_when=asyncio.FIRST_COMPLETED)
-                if getter not in done:
-                    getter.cancel()
+            while True:
+                item = await self.queue.get()
+                if item[0] == "stop":
                     break
-                self._handle(getter.result())
+                self._handle(item)
         finally:
             for t in tasks:
                 t.cancel()
-            waiter.cancel()
         box = engine.stop(time.time_ns())
         self._dispatch(box)
         if cfg.cancel_on_exit and not cfg.paper:
@@ -304,6 +299,10 @@ class Scheduler:
         self.log("stopped", inputs=self.inputs, equity=engine.equity,
                  positions={s.symbol: engine.position(k) for k, s in enumerate(self.specs)})
         return EXIT_STOPPED
+
+    def _request_stop(self) -> None:
+        """SIGINT, SIGTERM, --duration: the inputs queued before it are handled, then the run stops."""
+        self.queue.put_nowait(("stop",))
 
     def _handle(self, item) -> None:
         kind = item[0]
