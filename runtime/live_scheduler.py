@@ -106,9 +106,9 @@ class Scheduler:
         return os.environ.get(self.cfg.api_key_env), os.environ.get(self.cfg.secret_env)
 
     async def run(self) -> int:
+        from .run_command import UsageError, parse_params
         from .strategy import compile_strategy
         cfg = self.cfg
-        from .run_command import UsageError, parse_params
         strategy = compile_strategy(cfg.strategy)
         m = strategy.manifest
         try:
