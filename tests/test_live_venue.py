@@ -20,6 +20,7 @@ import time
 import urllib.request
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from example_data import EXAMPLES
@@ -129,6 +130,20 @@ def test_paper_run_sends_nothing_and_replays_identically(sim, tmp_path):
     assert fills, "the strategy traded on the simulated venue"
     result = replay(folder)
     assert result.returncode == 0 and result.stdout.startswith("identical"), result.stdout + result.stderr
+    # and the other way round: a backtest over the quotes the live run saw makes the same fills
+    import nts
+    from nts.runtime.backtest import run_engine
+    from nts.runtime.instruments import Instrument
+    from nts.runtime.journal import MARKET, read_header, read_rows
+    header = read_header(folder / "journal")
+    strategy = nts.compile(STRATEGY)
+    dtype = strategy.event_dtype("step:btc.quotes")
+    quotes = np.concatenate([np.frombuffer(data, dtype) for _, kind, _, _, data in read_rows(folder / "journal")
+                             if kind == MARKET])
+    backtest = run_engine(strategy, {"btc": quotes}, cash=header["cash"], currency=header["currency"],
+                          instruments={"btc": Instrument(**header["instruments"][0])})
+    assert [(int(f["seq"]), int(f["side"]), float(f["qty"]), float(f["price"])) for f in backtest.fills] == \
+        [(e["seq"], e["side"], e["qty"], e["price"]) for e in fills]
 
 
 def test_bad_credentials_exit_with_the_venue_code(sim, tmp_path):
