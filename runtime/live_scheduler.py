@@ -74,6 +74,10 @@ class LiveConfig:
         return cls(**data)
 
 
+class ConfigError(ValueError):
+    """A run that cannot start as configured."""
+
+
 class JsonLog:
     def __init__(self, target: str, redact):
         self.file = sys.stdout if target == "-" else open(target, "a", buffering=1)
@@ -157,6 +161,9 @@ class Scheduler:
             if not cfg.paper:
                 await self._reconcile()
             return await self._loop()
+        except ConfigError as exc:
+            print(f"ntc live: {exc}", file=sys.stderr)
+            return EXIT_CONFIG
         except LiveError as exc:
             self.log("engine_stopped", reason=str(exc))
             print(f"ntc live: {exc}", file=sys.stderr)
@@ -175,6 +182,10 @@ class Scheduler:
         outputs were sent before, or are found missing by the reconciliation)."""
         from .journal import read_header
         header = read_header(journal_dir)
+        if header["params"] != self.cfg.params or header["source_sha256"] != self.strategy.manifest.source_sha256:
+            raise ConfigError(f"{journal_dir.parent} holds a run of {header['strategy']} with params "
+                              f"{header['params']} (or another version of the strategy): continue it with those, or "
+                              "give another --journal for a new run")
         engine = self.engine
         if header["start_ns"] != engine.time:  # the engine of the first start, with its start time
             engine = LiveEngine(self.strategy, self.specs, params=self.cfg.params, cash=self.cfg.cash,

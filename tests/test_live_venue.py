@@ -146,6 +146,14 @@ def test_paper_run_sends_nothing_and_replays_identically(sim, tmp_path):
         [(e["seq"], e["side"], e["qty"], e["price"]) for e in fills]
 
 
+def test_a_run_continues_only_with_the_params_it_started_with(sim, tmp_path):
+    folder = tmp_path / "p"
+    code, _, err = live(sim, folder, paper=True, duration=2)
+    assert code == 0, err[-2000:]
+    code, _, err = live(sim, folder, "--param", "fast=7", paper=True, duration=2)
+    assert code == 1 and "give another --journal" in err
+
+
 def test_bad_credentials_exit_with_the_venue_code(sim, tmp_path):
     env = dict(os.environ, NTS_API_KEY=KEY, NTS_API_SECRET="wrong")
     done = subprocess.run([sys.executable, "-m", "nts.compiler.cli", "live", str(STRATEGY), "--url", sim.url,
