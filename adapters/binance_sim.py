@@ -12,7 +12,8 @@ for orders and fills is the time of the last message replayed.
 Test controls (not Binance's): `GET /sim/state` (orders, trades, balances: the venue's own records) and
 `POST /sim/control` with JSON, to misbehave: `{"drop_ws": true}` closes every websocket, `{"delay_ms": 200}` delays
 each REST answer, `{"reject_orders": 2}` rejects the next 2 orders, `{"rate_limit": 3}` answers the next 3 requests
-with HTTP 429, `{"down_ms": 500}` refuses every request and connection for that long (a restart).
+with HTTP 429, `{"down_ms": 500}` refuses every request and connection for that long (a restart),
+`{"ws_down_ms": 2000}` refuses websockets only (REST keeps working).
 """
 
 from __future__ import annotations
@@ -149,7 +150,7 @@ class BinanceSim:
         self.streams: dict[str, set] = {}  # stream name -> its websockets
         self.users: set = set()  # user data websockets (ws-api)
         self.sockets: set = set()
-        self.control = {"delay_ms": 0, "reject_orders": 0, "rate_limit": 0, "down_until": 0.0}
+        self.control = {"delay_ms": 0, "reject_orders": 0, "rate_limit": 0, "down_until": 0.0, "ws_down_until": 0.0}
         self.started = asyncio.Event()
         self.done = asyncio.Event()
         self.requests = 0
@@ -408,7 +409,7 @@ class BinanceSim:
 
     # ---------------------------------------------------------------- websockets
     async def _accept(self, request) -> web.WebSocketResponse:
-        if time.monotonic() < self.control["down_until"]:
+        if time.monotonic() < max(self.control["down_until"], self.control["ws_down_until"]):
             raise web.HTTPServiceUnavailable(text="restarting")
         ws = web.WebSocketResponse()
         await ws.prepare(request)
@@ -583,10 +584,11 @@ class BinanceSim:
         if body.get("drop_ws"):
             for ws in list(self.sockets):
                 await ws.close()
-        if "down_ms" in body:
-            self.control["down_until"] = time.monotonic() + body["down_ms"] / 1000
-            for ws in list(self.sockets):
-                await ws.close()
+        for key in ("down_ms", "ws_down_ms"):  # all of the venue, or only its websockets
+            if key in body:
+                self.control[key.replace("_ms", "_until")] = time.monotonic() + body[key] / 1000
+                for ws in list(self.sockets):
+                    await ws.close()
         for key in ("delay_ms", "reject_orders", "rate_limit"):
             if key in body:
                 self.control[key] = body[key]

@@ -155,27 +155,46 @@ class CcxtVenue:
                     yield rec
 
     async def _watch(self, kind: str, market: str, timeframe_ns: int | None):
+        """The websocket's updates; while it is down, the same data polled by REST (between reconnect attempts,
+        backing off with jitter)."""
         import ccxt
         delay = 0.2
         seen_trades: set = set()
+        if kind not in ("bars", "quotes", "trades"):
+            raise VenueError(f"live {kind} streams are not supported through ccxt yet")
         while True:
             try:
                 if kind == "bars":
                     got = await self.pro.watch_ohlcv(market, TIMEFRAMES[timeframe_ns])
                 elif kind == "quotes":
                     got = await self.pro.watch_bids_asks([market])
-                elif kind == "trades":
-                    got = [t for t in await self.pro.watch_trades(market) if t["id"] not in seen_trades]
-                    seen_trades.update(t["id"] for t in got)
-                    if len(seen_trades) > 100_000:
-                        seen_trades = {t["id"] for t in got}
                 else:
-                    raise VenueError(f"live {kind} streams are not supported through ccxt yet")
+                    got = await self.pro.watch_trades(market)
                 delay = 0.2
-                yield got
             except (ccxt.NetworkError, ccxt.ExchangeNotAvailable):
+                got = await self._poll(kind, market, timeframe_ns)
                 await asyncio.sleep(delay * (1 + random.random()))
-                delay = min(delay * 2, 10.0)
+                delay = min(delay * 2, 5.0)
+                if got is None:
+                    continue
+            if kind == "trades":
+                got = [t for t in got if t["id"] not in seen_trades]
+                seen_trades.update(t["id"] for t in got)
+                if len(seen_trades) > 100_000:
+                    seen_trades = {t["id"] for t in got}
+            yield got
+
+    async def _poll(self, kind: str, market: str, timeframe_ns: int | None):
+        """One REST read of what the websocket would have brought; None when that fails too."""
+        import ccxt
+        try:
+            if kind == "bars":
+                return await self.rest.fetch_ohlcv(market, TIMEFRAMES[timeframe_ns], limit=3)
+            if kind == "quotes":
+                return await self.rest.fetch_bids_asks([market])
+            return await self.rest.fetch_trades(market)
+        except ccxt.BaseError:
+            return None
 
     # ---------------------------------------------------------------- orders
     async def submit(self, symbol: str, client_id: str, side: int, order_type: str, qty: float,

@@ -247,3 +247,21 @@ def test_the_run_survives_a_misbehaving_venue(sim, tmp_path):
     position = sum((1 if e["side"] > 0 else -1) * e["qty"] for e in events if e["event"] == "fill")
     assert venue["balances"]["BTC"] == pytest.approx(position, abs=1e-9)
     assert events[-1]["positions"]["BTCUSDT.BINANCE"] == pytest.approx(position, abs=1e-9)
+
+
+def test_market_data_comes_by_rest_while_the_websockets_are_down(sim, tmp_path):
+    from nts.runtime.journal import MARKET, read_rows
+    folder = tmp_path / "rest"
+    proc = live(sim, folder, paper=True, wait=False, duration=9)
+    time.sleep(4.0)
+    down = time.time_ns()
+    sim.control(ws_down_ms=3000)
+    out, err = proc.communicate(timeout=60)
+    assert proc.returncode == 0, err[-2000:]
+    import nts
+    dtype = nts.compile(STRATEGY).event_dtype("step:btc.quotes")
+    received = [int(np.frombuffer(data, dtype)[0]["ts_recv"]) for _, kind, _, _, data in read_rows(folder / "journal")
+                if kind == MARKET]
+    during = [t for t in received if down + 5 * 10**8 < t < down + 29 * 10**8]
+    assert len(during) >= 2, "no quotes while the websockets were down"
+    assert any(t > down + 35 * 10**8 for t in received)  # and the websocket again afterwards
