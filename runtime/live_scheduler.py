@@ -156,10 +156,13 @@ class Scheduler:
                                                               risk, venue_models, start), cfg.fsync_interval)
         self.engine, self.journal, self.specs, self.strategy = engine, journal, specs, strategy
         try:
-            self._recover(folder / "journal")
+            fresh = self._recover(folder / "journal")
             self.engine.journal = journal
             if not cfg.paper:
                 await self._reconcile()
+            if fresh:  # what `on start` sent, as input 0 (after the reconciliation, which must not see it)
+                journal.outputs(0, self.engine.time, self.engine.started.orders, self.engine.started.cancels)
+                self._dispatch(self.engine.started)
             return await self._loop()
         except ConfigError as exc:
             print(f"ntc live: {exc}", file=sys.stderr)
@@ -177,9 +180,9 @@ class Scheduler:
             self.store.close()
             await self.venue.close()
 
-    def _recover(self, journal_dir: Path) -> None:
+    def _recover(self, journal_dir: Path) -> bool:
         """A restart: the engine as the last snapshot left it, then the journal's later inputs fed again (their
-        outputs were sent before, or are found missing by the reconciliation)."""
+        outputs were sent before, or are found missing by the reconciliation). True for a fresh run."""
         from .journal import read_header
         header = read_header(journal_dir)
         if header["params"] != self.cfg.params or header["source_sha256"] != self.strategy.manifest.source_sha256:
@@ -218,6 +221,7 @@ class Scheduler:
             fed += 1
         if snap is not None or fed:
             self.log("recovered", snapshot_input=after, journal_inputs=fed, open_orders=len(engine.open_orders()))
+        return snap is None and fed == 0
 
     # ---------------------------------------------------------------- reconciliation
     async def _reconcile(self) -> None:
@@ -448,6 +452,7 @@ def _seq(client_id: str, sid: str) -> int | None:
 
 
 def _order_fields(row, sid: str, specs) -> dict:
+    """What the state and the log keep of an order: from an order sent (ORDER_ROW_DTYPE) or an order table row."""
     order_type = int(row["order_type"])
     price = float(row["price"])
     return {"client_id": f"{sid}-{int(row['seq'])}", "seq": int(row["seq"]),
@@ -455,7 +460,8 @@ def _order_fields(row, sid: str, specs) -> dict:
             "type": {TYPE_MARKET: "market", TYPE_LIMIT: "limit"}.get(order_type, f"type{order_type}"),
             "qty": float(row["qty"]), "price": None if price != price else price,
             "tif": {TIF_IOC: "IOC", TIF_FOK: "FOK"}.get(int(row["tif"]), "GTC"),
-            "post_only": bool(int(row["flags"]) & FLAG_POST_ONLY), "line": int(row["source_line"])}
+            "post_only": bool(int(row["flags"]) & FLAG_POST_ONLY),
+            "line": int(row["source_line"]) if "source_line" in row.dtype.names else -1}  # an order table row: none
 
 
 def run_live(cfg: LiveConfig) -> int:

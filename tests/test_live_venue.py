@@ -265,3 +265,26 @@ def test_market_data_comes_by_rest_while_the_websockets_are_down(sim, tmp_path):
     during = [t for t in received if down + 5 * 10**8 < t < down + 29 * 10**8]
     assert len(during) >= 2, "no quotes while the websockets were down"
     assert any(t > down + 35 * 10**8 for t in received)  # and the websocket again afterwards
+
+
+ON_START = """strategy StartBuy
+instrument btc = "BTCUSDT.BINANCE"
+data btc quotes
+on start:
+    buy btc 0.001 tag "start"
+on quote btc:
+    pass
+"""
+
+
+def test_orders_sent_by_on_start_are_journaled_and_sent(sim, tmp_path):
+    strategy = tmp_path / "start_buy.nts"
+    strategy.write_text(ON_START)
+    env = dict(os.environ, NTS_API_KEY=KEY, NTS_API_SECRET=SECRET)
+    done = subprocess.run([sys.executable, "-m", "nts.compiler.cli", "live", str(strategy), "--url", sim.url,
+                           "--journal", str(tmp_path / "run"), "--duration", "4"], env=env, capture_output=True,
+                          text=True, timeout=120)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert [o["clientOrderId"] for o in sim.state()["orders"]] == ["startbuy-0"]
+    result = replay(tmp_path / "run")
+    assert result.returncode == 0 and result.stdout.startswith("identical"), result.stdout + result.stderr
