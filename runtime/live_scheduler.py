@@ -96,6 +96,7 @@ class Scheduler:
         self.inputs = 0
         self.sending: set = set()
         self.recv_ns = 0
+        self.spawned = False  # a send was started by the input just handled
         self.booked: set[int] = set()  # the trade keys of the fills fed to the engine (journal.trade_key)
 
     # ---------------------------------------------------------------- set-up
@@ -298,6 +299,9 @@ class Scheduler:
                 if item[0] == "stop":
                     break
                 self._handle(item)
+                if self.spawned:  # let the sends start now, not once the queue is empty
+                    self.spawned = False
+                    await asyncio.sleep(0)
         finally:
             for t in tasks:
                 t.cancel()
@@ -391,6 +395,7 @@ class Scheduler:
 
     def _spawn(self, coro) -> None:
         task = asyncio.ensure_future(coro)
+        self.spawned = True
         self.sending.add(task)
         task.add_done_callback(self.sending.discard)
 
