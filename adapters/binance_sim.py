@@ -36,12 +36,14 @@ from ..runtime import sim_venue
 from ..runtime.context import context_array
 from ..runtime.events import ORDER_ACCEPTED, ORDER_CANCELED, ORDER_REJECTED, ORDER_FILLED, ORDER_PARTIALLY_FILLED
 from ..runtime.instruments import Instrument, spec_rows
-from ..runtime.intents import FLAG_POST_ONLY, TIF_FOK, TIF_GTC, TIF_IOC, TYPE_LIMIT, TYPE_MARKET
+from ..runtime.intents import (FLAG_POST_ONLY, TIF_FOK, TIF_GTC, TIF_IOC, TYPE_LIMIT, TYPE_MARKET, TYPE_STOP,
+                               TYPE_STOP_LIMIT)
 
 FEED = Path(__file__).resolve().parent.parent / "examples" / "data" / "binance" / "btcusdt_20240808.gz"
 MS = 1_000_000
 TIFS = {"GTC": TIF_GTC, "IOC": TIF_IOC, "FOK": TIF_FOK}
-TIF_NAMES = {v: k for k, v in TIFS.items()}
+ENGINE_TYPES = {"MARKET": TYPE_MARKET, "LIMIT": TYPE_LIMIT, "LIMIT_MAKER": TYPE_LIMIT, "STOP_LOSS": TYPE_STOP,
+                "STOP_LOSS_LIMIT": TYPE_STOP_LIMIT}
 
 
 @dataclass
@@ -55,7 +57,8 @@ class Market:
         s = self.spec
         return {"symbol": self.symbol, "status": "TRADING", "baseAsset": self.base, "baseAssetPrecision": 8,
                 "quoteAsset": self.quote, "quotePrecision": 8, "quoteAssetPrecision": 8,
-                "orderTypes": ["LIMIT", "LIMIT_MAKER", "MARKET"], "isSpotTradingAllowed": True,
+                "orderTypes": ["LIMIT", "LIMIT_MAKER", "MARKET", "STOP_LOSS", "STOP_LOSS_LIMIT"],
+                "isSpotTradingAllowed": True,
                 "isMarginTradingAllowed": False, "permissions": [], "permissionSets": [["SPOT"]],
                 "filters": [{"filterType": "PRICE_FILTER", "minPrice": fmt(s.tick_size), "maxPrice": "1000000.00",
                              "tickSize": fmt(s.tick_size)},
@@ -109,12 +112,13 @@ class Order:
     quote_qty: float = 0.0
     fills: list = field(default_factory=list)
     reserved: float = 0.0  # what the order holds of the account: quote to spend on a buy, base to sell
+    stop: float = 0.0  # STOP_LOSS(_LIMIT): the price that triggers it
 
     def wire(self) -> dict:
         return {"symbol": self.symbol, "orderId": self.order_id, "orderListId": -1, "clientOrderId": self.client_id,
                 "price": fmt(self.price), "origQty": fmt(self.qty), "executedQty": fmt(self.executed),
                 "cummulativeQuoteQty": fmt(self.quote_qty), "status": self.status, "timeInForce": self.tif,
-                "type": self.type, "side": self.side, "stopPrice": fmt(0.0), "time": self.time_ms,
+                "type": self.type, "side": self.side, "stopPrice": fmt(self.stop), "time": self.time_ms,
                 "updateTime": self.time_ms, "isWorking": self.status in ("NEW", "PARTIALLY_FILLED"),
                 "workingTime": self.time_ms, "origQuoteOrderQty": fmt(0.0), "selfTradePreventionMode": "NONE"}
 
@@ -249,27 +253,30 @@ class BinanceSim:
             self.control["reject_orders"] -= 1
             return error(400, -2010, "Order rejected by the simulator (reject_orders).")
         kind, side = p.get("type", ""), p.get("side", "")
-        if kind not in ("MARKET", "LIMIT", "LIMIT_MAKER") or side not in ("BUY", "SELL"):
+        if kind not in ENGINE_TYPES or side not in ("BUY", "SELL"):
             return error(400, -1116, "Invalid orderType.")
         if "quantity" not in p:
             return error(400, -1102, "Mandatory parameter 'quantity' was not sent, was empty/null, or malformed.")
         qty = float(p["quantity"])
-        price = float(p["price"]) if kind != "MARKET" else float("nan")
+        limited = kind in ("LIMIT", "LIMIT_MAKER", "STOP_LOSS_LIMIT")
+        price = float(p["price"]) if limited else float("nan")
+        stop = float(p.get("stopPrice", "nan"))
+        if kind.startswith("STOP_LOSS") and not stop > 0:
+            return error(400, -1102, "Mandatory parameter 'stopPrice' was not sent, was empty/null, or malformed.")
         tif = p.get("timeInForce", "GTC")
-        if kind != "MARKET" and tif not in TIFS:
+        if limited and tif not in TIFS:
             return error(400, -1115, "Invalid timeInForce.")
-        reference = price if price == price else self._touch(side)
+        reference = price if price == price else stop if stop == stop else self._touch(side)
         if not self._reserve(side, qty, reference):
             return error(400, -2010, "Account has insufficient balance for requested action.")
         order = Order(self.next_order_id, client_id, self.market.symbol, side, kind, tif, qty,
-                      0.0 if kind == "MARKET" else price, self.now_ms)
+                      price if limited else 0.0, self.now_ms, stop=stop if stop == stop else 0.0)
         self.next_order_id += 1
         self.orders[order.order_id] = order
         self.by_client[client_id] = order.order_id
         order.reserved = qty * reference * (1 + self.market.spec.taker_fee) if side == "BUY" else qty
-        sim_venue.submit(self.eng, self.ctx, 0, 1 if side == "BUY" else -1, qty,
-                         TYPE_MARKET if kind == "MARKET" else TYPE_LIMIT, price, float("nan"),
-                         TIFS.get(tif, TIF_GTC) if kind != "MARKET" else TIF_GTC,
+        sim_venue.submit(self.eng, self.ctx, 0, 1 if side == "BUY" else -1, qty, ENGINE_TYPES[kind], price, stop,
+                         TIFS.get(tif, TIF_GTC) if limited else TIF_GTC,
                          FLAG_POST_ONLY if kind == "LIMIT_MAKER" else 0, order.order_id, self.now_ms * MS)
         rejected = self._apply_engine_logs()
         if order.order_id in rejected:  # a rejected order is not kept, as on Binance
@@ -398,7 +405,7 @@ class BinanceSim:
 
     def _execution(self, order: Order, kind: str, trade: dict | None = None) -> dict:
         return {"e": "executionReport", "E": self.now_ms, "s": order.symbol, "c": order.client_id, "S": order.side,
-                "o": order.type, "f": order.tif, "q": fmt(order.qty), "p": fmt(order.price), "P": fmt(0.0),
+                "o": order.type, "f": order.tif, "q": fmt(order.qty), "p": fmt(order.price), "P": fmt(order.stop),
                 "F": fmt(0.0), "g": -1, "C": "", "x": kind, "X": order.status, "r": "NONE", "i": order.order_id,
                 "l": trade["qty"] if trade else fmt(0.0), "z": fmt(order.executed),
                 "L": trade["price"] if trade else fmt(0.0), "n": trade["commission"] if trade else fmt(0.0),

@@ -198,15 +198,19 @@ class CcxtVenue:
 
     # ---------------------------------------------------------------- orders
     async def submit(self, symbol: str, client_id: str, side: int, order_type: str, qty: float,
-                     price: float | None, tif: str | None, post_only: bool) -> dict:
+                     price: float | None, tif: str | None, post_only: bool, trigger: float | None = None) -> dict:
+        """`order_type`: market, limit, stop (a market order once the price reaches `trigger`) or stop_limit."""
         params = {"clientOrderId": client_id}
-        if tif and order_type == "limit" and not post_only:
+        kind = {"stop": "market", "stop_limit": "limit"}.get(order_type, order_type)
+        if tif and kind == "limit" and not post_only:
             params["timeInForce"] = tif
         if post_only:
             params["postOnly"] = True
+        if order_type in ("stop", "stop_limit"):
+            params["stopLossPrice"] = trigger  # ccxt: STOP_LOSS / STOP_LOSS_LIMIT on Binance spot
         market = self.market_of(symbol)["symbol"]
-        return await self.call(self.rest.create_order, market, order_type, "buy" if side > 0 else "sell", qty,
-                               price if order_type == "limit" else None, params, retries=2)
+        return await self.call(self.rest.create_order, market, kind, "buy" if side > 0 else "sell", qty,
+                               price if kind == "limit" else None, params, retries=2)
 
     async def cancel(self, symbol: str, client_id: str) -> dict | None:
         """Asks the venue to cancel; None when it no longer has the order open."""

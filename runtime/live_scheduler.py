@@ -34,12 +34,13 @@ from ..adapters.ccxt_venue import CcxtVenue, Report, VenueError
 from .backtest import Risk, Venue
 from .events import REASON
 from .execution import REPORT_ACCEPTED, REPORT_CANCELED, REPORT_EXPIRED, REPORT_FILL, REPORT_REJECTED
-from .intents import FLAG_POST_ONLY, TIF_FOK, TIF_IOC, TYPE_LIMIT, TYPE_MARKET
+from .intents import FLAG_POST_ONLY, TIF_FOK, TIF_IOC, TYPE_LIMIT, TYPE_MARKET, TYPE_STOP, TYPE_STOP_LIMIT
 from .journal import CLOCK, MARKET, REPORT, STOP, JournalWriter, read_rows, report_fields, trade_key
 from .live import LiveEngine, LiveError
 from .replay import header_of
 
 EXIT_STOPPED, EXIT_CONFIG, EXIT_VENUE, EXIT_ENGINE = 0, 1, 4, 5
+ORDER_TYPES = {TYPE_MARKET: "market", TYPE_LIMIT: "limit", TYPE_STOP: "stop", TYPE_STOP_LIMIT: "stop_limit"}
 
 
 @dataclass
@@ -401,12 +402,13 @@ class Scheduler:
 
     async def _send(self, fields: dict) -> None:
         try:
-            if fields["type"] not in ("market", "limit"):
+            if fields["type"] not in ("market", "limit", "stop", "stop_limit"):
                 raise VenueError(f"{fields['type']} orders are not sent to {self.cfg.venue} yet")
             self.log("order_sent", client_id=fields["client_id"], recv_ns=fields.get("recv_ns", 0),
                      sent_ns=time.time_ns())
             await self.venue.submit(fields["symbol"], fields["client_id"], fields["side"], fields["type"],
-                                    fields["qty"], fields["price"], fields["tif"], fields["post_only"])
+                                    fields["qty"], fields["price"], fields["tif"], fields["post_only"],
+                                    fields.get("trigger"))
         except VenueError as exc:
             if "Duplicate order" in str(exc):
                 return  # a resend of an order the venue already holds
@@ -459,11 +461,12 @@ def _seq(client_id: str, sid: str) -> int | None:
 def _order_fields(row, sid: str, specs) -> dict:
     """What the state and the log keep of an order: from an order sent (ORDER_ROW_DTYPE) or an order table row."""
     order_type = int(row["order_type"])
-    price = float(row["price"])
+    price, trigger = float(row["price"]), float(row["trigger"])
     return {"client_id": f"{sid}-{int(row['seq'])}", "seq": int(row["seq"]),
             "symbol": specs[int(row["instrument"])].symbol, "side": int(row["side"]),
-            "type": {TYPE_MARKET: "market", TYPE_LIMIT: "limit"}.get(order_type, f"type{order_type}"),
+            "type": ORDER_TYPES.get(order_type, f"type{order_type}"),
             "qty": float(row["qty"]), "price": None if price != price else price,
+            "trigger": None if trigger != trigger else trigger,
             "tif": {TIF_IOC: "IOC", TIF_FOK: "FOK"}.get(int(row["tif"]), "GTC"),
             "post_only": bool(int(row["flags"]) & FLAG_POST_ONLY),
             "line": int(row["source_line"]) if "source_line" in row.dtype.names else -1}  # an order table row: none

@@ -36,11 +36,12 @@ def free_port() -> int:
 
 
 class Simulator:
-    def __init__(self, speed: float = 30.0):
+    def __init__(self, speed: float = 30.0, loop: bool = False):
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.proc = subprocess.Popen([sys.executable, "-m", "nts.adapters.binance_sim", "--port", str(self.port),
-                                      "--speed", str(speed), "--key", KEY, "--secret", SECRET],
+                                      "--speed", str(speed), "--key", KEY, "--secret", SECRET,
+                                      *(["--loop"] if loop else [])],
                                      stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
         assert "binance simulator on" in self.proc.stdout.readline()
 
@@ -286,5 +287,50 @@ def test_orders_sent_by_on_start_are_journaled_and_sent(sim, tmp_path):
                           text=True, timeout=120)
     assert done.returncode == 0, done.stderr[-2000:]
     assert [o["clientOrderId"] for o in sim.state()["orders"]] == ["startbuy-0"]
+    result = replay(tmp_path / "run")
+    assert result.returncode == 0 and result.stdout.startswith("identical"), result.stdout + result.stderr
+
+
+STOP_LOSS = """strategy StopLoss
+instrument btc = "BTCUSDT.BINANCE"
+data btc quotes
+var bought: bool = false
+on quote btc:
+    if not bought:
+        bought = true
+        buy btc 0.01 tag "entry"
+on fill:
+    if fill.tag == "entry":
+        sell btc 0.01 stop fill.price - 40 tag "stop"
+"""
+
+
+def test_stop_orders_trigger_at_the_venue(tmp_path):
+    """A stop-loss sent through ccxt becomes Binance's STOP_LOSS; the simulator triggers it as the backtest's
+    matching engine does when the price falls through it, and the fill comes back to the strategy."""
+    strategy = tmp_path / "stop_loss.nts"
+    strategy.write_text(STOP_LOSS)
+    env = dict(os.environ, NTS_API_KEY=KEY, NTS_API_SECRET=SECRET)
+    sim = Simulator(loop=True)  # however late the entry comes (a busy machine), the price falls through the stop
+    try:
+        proc = subprocess.Popen([sys.executable, "-m", "nts.compiler.cli", "live", str(strategy), "--url",
+                                 sim.url, "--journal", str(tmp_path / "run")], env=env, stdout=subprocess.PIPE,
+                                stderr=subprocess.PIPE, text=True)
+        end = time.time() + 120
+        while [(o["type"], o["status"]) for o in sim.state()["orders"]][1:] != [("STOP_LOSS", "FILLED")]:
+            assert time.time() < end and proc.poll() is None, sim.state()["orders"]
+            time.sleep(0.2)
+        time.sleep(1.0)  # the stop's fill reaches the strategy
+        proc.send_signal(signal.SIGTERM)
+        out, err = proc.communicate(timeout=60)
+        assert proc.returncode == 0, err[-2000:]
+        orders = sim.state()["orders"]
+    finally:
+        sim.close()
+    assert [(o["type"], o["status"]) for o in orders] == [("MARKET", "FILLED"), ("STOP_LOSS", "FILLED")]
+    stop = float(orders[1]["stopPrice"])
+    assert stop == pytest.approx(float(orders[0]["cummulativeQuoteQty"]) / 0.01 - 40, abs=0.01)
+    events = log_events(tmp_path / "run")
+    assert events[-1]["positions"]["BTCUSDT.BINANCE"] == pytest.approx(0.0, abs=1e-12)
     result = replay(tmp_path / "run")
     assert result.returncode == 0 and result.stdout.startswith("identical"), result.stdout + result.stderr
