@@ -349,6 +349,61 @@ def data_ls(catalog, as_json) -> None:
         click.echo("* the catalog holds the instrument's definition (tick size, multiplier, ...)")
 
 
+@main.command()
+@click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False, allow_dash=True))
+@click.option("--check", "check_only", is_flag=True, help="Change nothing; exit 1 when a file is not formatted.")
+@_guarded
+def fmt(files: tuple[str, ...], check_only: bool) -> None:
+    """Rewrite strategy files in the canonical layout, keeping their comments (`-`: stdin to stdout).
+
+    \b
+    Exit status: 0 when done (with --check: every file is formatted), 1 when a file has syntax errors, cannot be
+    read, or (with --check) would change.
+    """
+    from pathlib import Path
+
+    from ..dsl.diagnostics import render
+    from ..dsl.formatter import FormatError, format_source
+    from ..dsl.source import SourceDecodeError, SourceFile, decode_source
+    failed = changed = 0
+    for name in files:
+        try:
+            text = decode_source(sys.stdin.buffer.read() if name == "-" else Path(name).read_bytes())
+            formatted = format_source(text, name)
+        except (OSError, SourceDecodeError) as exc:
+            click.echo(f"{name}: cannot read: {getattr(exc, 'strerror', None) or exc}", err=True)
+            failed += 1
+            continue
+        except FormatError as exc:
+            for d in exc.diagnostics.sorted():
+                click.echo(render(d, SourceFile(name, text)), err=True)
+            failed += 1
+            continue
+        if name == "-":
+            click.echo(formatted, nl=False)
+        elif formatted != text:
+            changed += 1
+            if check_only:
+                click.echo(f"would reformat {name}", err=True)
+            else:
+                Path(name).write_text(formatted, encoding="utf-8")
+                click.echo(f"reformatted {name}", err=True)
+    if not check_only or changed == 0:
+        click.echo(f"{len(files) - failed - changed} file(s) already formatted"
+                   + (f", {changed} reformatted" if changed else "") + (f", {failed} failed" if failed else ""),
+                   err=True)
+    sys.exit(1 if failed or (check_only and changed) else 0)
+
+
+@main.command()
+@click.option("--stdio", is_flag=True, help="Talk over stdin/stdout (the default and only transport).")
+def lsp(stdio: bool) -> None:
+    """Run the language server (LSP over stdio) for editors: diagnostics, hover, completion, go to definition,
+    references, rename, outline, semantic tokens, signature help and formatting."""
+    from .lsp import main as serve
+    serve()
+
+
 def _pairs(pairs: tuple[str, ...], option: str) -> dict[str, str]:
     out = {}
     for pair in pairs:

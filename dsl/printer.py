@@ -7,8 +7,8 @@ statement's line and adds only the parentheses that the grammar's precedence and
 An AST the parser cannot produce and the syntax cannot spell (a negative or non-finite number literal, a
 string literal inside a log interpolation) raises ValueError.
 
-Comments are not part of the AST, so they are not preserved: printing a parsed file drops them. Keeping
-them is the formatter's job (it will need the source text, not only the AST).
+Comments are not part of the AST, so printing a parsed file drops them; the formatter (formatter.py) prints
+with these functions and puts the source's comments back.
 """
 
 from __future__ import annotations
@@ -132,15 +132,24 @@ def _stmt_lines(s: ast.Stmt, indent: int) -> list[str]:
     if isinstance(s, ast.If):
         lines = []
         for i, branch in enumerate(s.branches):
-            lines.append(f"{pad}{'if' if i == 0 else 'elif'} {_expr(branch.cond)}:")
+            lines.append(pad + branch_head(i, branch))
             lines += _block(branch.body, indent + 1)
         if s.orelse is not None:
             lines.append(f"{pad}else:")
             lines += _block(s.orelse, indent + 1)
         return lines
     if isinstance(s, ast.For):
-        return [f"{pad}for {s.var} in {_expr(s.start)}..{_expr(s.stop)}:"] + _block(s.body, indent + 1)
+        return [pad + for_head(s)] + _block(s.body, indent + 1)
     return [pad + _simple_stmt(s)]
+
+
+def branch_head(i: int, branch: ast.Branch) -> str:
+    """The line that opens an `if` statement's i-th branch: `if cond:` or `elif cond:`."""
+    return f"{'if' if i == 0 else 'elif'} {_expr(branch.cond)}:"
+
+
+def for_head(s: ast.For) -> str:
+    return f"for {s.var} in {_expr(s.start)}..{_expr(s.stop)}:"
 
 
 def _simple_stmt(s: ast.Stmt) -> str:
@@ -156,10 +165,11 @@ def _simple_stmt(s: ast.Stmt) -> str:
         return "continue"
     if isinstance(s, ast.Pass):
         return "pass"
+    # A conditional quantity or price is parenthesised: `buy btc (2 if strong else 1) limit p` reads as one order.
     if isinstance(s, ast.Order):
-        return _with_clauses(f"{s.side} {s.instrument} {_expr(s.qty)}", s.clauses)
+        return _with_clauses(f"{s.side} {s.instrument} {_operand(s.qty, OR)}", s.clauses)
     if isinstance(s, ast.Target):
-        return _with_clauses(f"target {s.instrument} {_expr(s.qty)}", s.clauses)
+        return _with_clauses(f"target {s.instrument} {_operand(s.qty, OR)}", s.clauses)
     if isinstance(s, ast.Modify):
         return _with_clauses(f"modify {quote(s.tag)}", s.clauses)
     if isinstance(s, ast.Close):
@@ -180,11 +190,11 @@ def _lvalue(target: ast.LValue) -> str:
 
 
 def _with_clauses(head: str, clauses: list[ast.Clause]) -> str:
-    return " ".join([head] + [_clause(c) for c in clauses])
+    return " ".join([head] + [print_clause(c) for c in clauses])
 
 
-def _clause(c: ast.Clause) -> str:
-    args = ", ".join(_expr(a) for a in c.args)
+def print_clause(c: ast.Clause) -> str:
+    args = ", ".join(_operand(a, OR) for a in c.args)
     if c.kind in ("post_only", "reduce_only"):
         return c.kind
     if c.kind in ("tag", "oco"):
@@ -218,6 +228,14 @@ def _log_message(parts: list[ast.LogPart]) -> str:
 _GROUP = {"timezone": "import", "data": "instrument"}
 
 
+def needs_blank_line(previous: ast.Decl | None, item: ast.Decl) -> bool:
+    """Whether the canonical layout separates two consecutive top-level items with a blank line."""
+    if previous is None:
+        return False
+    group, before = _GROUP.get(item.kind, item.kind), _GROUP.get(previous.kind, previous.kind)
+    return group != before or group in ("def", "handler")
+
+
 def print_module(module: ast.Module) -> str:
     """The whole file, ending with a newline.
 
@@ -227,11 +245,10 @@ def print_module(module: ast.Module) -> str:
     out: list[str] = []
     previous = None
     for item in module.items:
-        group = _GROUP.get(item.kind, item.kind)
-        if previous is not None and (group != previous or group in ("def", "handler")):
+        if needs_blank_line(previous, item):
             out.append("")
         out += _decl_lines(item)
-        previous = group
+        previous = item
     return "\n".join(out) + "\n" if out else ""
 
 
@@ -241,7 +258,7 @@ def print_decl(decl: ast.Decl) -> str:
 
 def _decl_lines(d: ast.Decl) -> list[str]:
     if isinstance(d, ast.Header):
-        return [f"strategy {d.name}"] + _docstring(d.doc)
+        return [f"strategy {d.name}"] + docstring_lines(d.doc)
     if isinstance(d, ast.Import):
         return [f"import {quote(d.path)}"]
     if isinstance(d, ast.Timezone):
@@ -260,14 +277,21 @@ def _decl_lines(d: ast.Decl) -> list[str]:
     if isinstance(d, ast.Var):
         return [_var(d)]
     if isinstance(d, ast.Function):
-        params = ", ".join(f"{p.name}: {p.type}" for p in d.params)
-        return [f"def {d.name}({params}) -> {d.returns}:"] + _docstring(d.doc) + _block(d.body, 1)
+        return [block_head(d)] + docstring_lines(d.doc) + _block(d.body, 1)
     if isinstance(d, ast.Handler):
-        return [f"on {_event(d)}:"] + _block(d.body, 1)
+        return [block_head(d)] + _block(d.body, 1)
     raise TypeError(f"not a declaration: {type(d).__name__}")
 
 
-def _docstring(doc: str | None) -> list[str]:
+def block_head(d: ast.Function | ast.Handler) -> str:
+    """The line that opens a `def` or a handler."""
+    if isinstance(d, ast.Function):
+        params = ", ".join(f"{p.name}: {p.type}" for p in d.params)
+        return f"def {d.name}({params}) -> {d.returns}:"
+    return f"on {_event(d)}:"
+
+
+def docstring_lines(doc: str | None) -> list[str]:
     # A docstring is written one string per line and the parser joins them with newlines, so each line of
     # the text gets its own string (an empty docstring is one empty string).
     return [] if doc is None else [INDENT + quote(line) for line in doc.split("\n")]
