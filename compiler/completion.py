@@ -8,6 +8,7 @@ after a dot the fields of a data stream, an event or a multi-output indicator.
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
 
@@ -112,15 +113,26 @@ _ITEM_KIND = {"param": "constant", "const": "constant", "instrument": "module", 
 def _expression_items(index: Index | None, path: str, line: int) -> list[Item]:
     items = [Item(k, "keyword") for k in EXPRESSION_KEYWORDS]
     if index is not None:
-        for name, sym in index.module_symbols.items():
-            items.append(Item(name, _ITEM_KIND[sym.kind], sym.kind, doc=index.describe(sym)))
+        items += _declared_items(index)
         for name, sym in index.scope_at(path, line).items():
             items.append(Item(name, "variable", sym.kind))
         handler = _handler_at(index, path, line)
         if handler in EVENT_FIELDS:
             items.append(Item(handler, "variable", f"the {handler} event"))
-    for v in CONTEXT_VALUES.values():
-        items.append(Item(v.name, "variable", v.type, v.doc))
+    return items + _builtin_items()
+
+
+def _declared_items(index: Index) -> list[Item]:
+    """The module-level names, described once per analysis (a completion is asked for at every keystroke)."""
+    if "declared" not in index.cache:
+        index.cache["declared"] = [Item(name, _ITEM_KIND[sym.kind], sym.kind, doc=index.describe(sym))
+                                   for name, sym in index.module_symbols.items()]
+    return index.cache["declared"]
+
+
+@functools.lru_cache(maxsize=1)
+def _builtin_items() -> list[Item]:
+    items = [Item(v.name, "variable", v.type, v.doc) for v in CONTEXT_VALUES.values()]
     for sig in REGISTRY.values():
         args = [a for a in sig.args if not a.has_default]
         snippet = f"{sig.name}(" + ", ".join(f"${{{i + 1}:{a.name}}}" for i, a in enumerate(args)) + ")"

@@ -50,6 +50,7 @@ class Index:
     # Each handler's and function's locals (arguments included), keyed by the block's span.
     scopes: list[tuple[Span, dict[str, Symbol]]] = field(default_factory=list)
     expressions: list[ast.Expr] = field(default_factory=list)
+    cache: dict = field(default_factory=dict)  # what the editor derives from this analysis, kept while it is current
 
     @classmethod
     def build(cls, result: CheckResult) -> "Index":
