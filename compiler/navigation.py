@@ -12,6 +12,7 @@ scope, where the first assignment to a new name declares a local.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 
 from ..dsl import ast
@@ -257,15 +258,19 @@ class _Walker:
             self._add(d.span, Symbol(d.path, "import", None, d))
 
     def _alias_span(self, d: ast.Data) -> Span | None:
-        source = self.result.sources.get(d.span.path)
+        return self._word_after(d.span, " as", d.alias)
+
+    def _word_after(self, span: Span, keyword: str, word: str) -> Span | None:
+        """Where `word` stands after `keyword` on a node's first line, for names the AST keeps without a span."""
+        source = self.result.sources.get(span.path)
         if source is None:
             return None
-        line = source.line_text(d.span.line)
-        at = line.rfind(" " + d.alias)
-        if at < 0:
+        line = source.line_text(span.line)
+        found = re.compile(rf"{keyword}\s+({re.escape(word)})\b").search(line, span.col - 1)
+        if found is None:
             return None
-        col = at + 2
-        return Span(path=d.span.path, line=d.span.line, col=col, end_line=d.span.line, end_col=col + len(d.alias))
+        col = found.start(1) + 1
+        return Span(path=span.path, line=span.line, col=col, end_line=span.line, end_col=col + len(word))
 
     def _decl(self, d) -> None:
         self.locals, self.event = {}, None
@@ -331,6 +336,8 @@ class _Walker:
             if isinstance(s, ast.Close) and s.instrument:
                 self._ref(s.instrument, s.instrument_span)
             self._clauses(s.clauses)
+        elif isinstance(s, ast.Cancel) and s.scope == "instrument":
+            self._ref(s.name, self._word_after(s.span, "cancel", s.name))
         elif isinstance(s, (ast.Return, ast.Record)):
             self._expr(s.value)
         elif isinstance(s, ast.Log):
