@@ -28,6 +28,7 @@ from dataclasses import dataclass
 
 from . import ast
 from .diagnostics import Diagnostics
+from .lexer import outside_strings
 from .parser import parse_source
 from .printer import INDENT, block_head, branch_head, docstring_lines, for_head, needs_blank_line, print_clause, \
     print_decl, print_stmt
@@ -65,24 +66,12 @@ def format_source(text: str, path: str = "<string>") -> str:
 
 
 def scan_comments(lines: list[str]) -> list[Comment]:
-    """Every comment of the file, in order. Strings hold no line breaks, so each line is scanned alone."""
+    """Every comment of the file, in order."""
     found = []
     for number, line in enumerate(lines, start=1):
-        in_string = False
-        i = 0
-        while i < len(line):
-            ch = line[i]
-            if in_string:
-                if ch == "\\":
-                    i += 1
-                elif ch == '"':
-                    in_string = False
-            elif ch == '"':
-                in_string = True
-            elif ch == "#":
-                found.append(Comment(number, i + 1, line[i:].rstrip(), not line[:i].strip()))
-                break
-            i += 1
+        i = next((i for i, ch in outside_strings(line) if ch == "#"), None)
+        if i is not None:
+            found.append(Comment(number, i + 1, line[i:].rstrip(), not line[:i].strip()))
     return found
 
 

@@ -29,6 +29,25 @@ class IndentationProblem(Exception):
         self.help = help
 
 
+def outside_strings(line: str) -> Iterator[tuple[int, str]]:
+    """(index, character) of each character of one line that is not inside a string literal (strings hold no
+    line breaks, so a line can be scanned alone): where comments and brackets can be told from text."""
+    in_string = False
+    i = 0
+    while i < len(line):
+        ch = line[i]
+        if in_string:
+            if ch == "\\":
+                i += 1
+            elif ch == '"':
+                in_string = False
+        elif ch == '"':
+            in_string = True
+        else:
+            yield i, ch
+        i += 1
+
+
 def _token_at(type_: str, nl: Token) -> Token:
     """A zero-width token at the start of the first code character after newline token `nl`."""
     return Token(type_, "", start_pos=nl.end_pos, line=nl.end_line, column=nl.end_column,

@@ -17,7 +17,7 @@ from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput
 from . import ast
 from .build import AstBuilder
 from .diagnostics import MAX_ERRORS_PER_FILE, Diagnostics
-from .lexer import Indenter, IndentationProblem
+from .lexer import Indenter, IndentationProblem, outside_strings
 from .source import SourceFile, Span
 
 GRAMMAR_PATH = Path(__file__).resolve().parent.parent / "grammar" / "nts.lark"
@@ -109,24 +109,13 @@ def _chunks(lines: list[str]) -> list[tuple[int, int]]:
 
 
 def _bracket_depth_after(line: str, depth: int) -> int:
-    in_string = False
-    i = 0
-    while i < len(line):
-        ch = line[i]
-        if in_string:
-            if ch == "\\":
-                i += 1
-            elif ch == '"':
-                in_string = False
-        elif ch == '"':
-            in_string = True
-        elif ch == "#":
+    for _, ch in outside_strings(line):
+        if ch == "#":
             break
-        elif ch in "([":
+        if ch in "([":
             depth += 1
         elif ch in ")]":
             depth = max(0, depth - 1)
-        i += 1
     return depth
 
 
