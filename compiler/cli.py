@@ -1,4 +1,4 @@
-"""`ntc`, the user's command: check and compile strategies (run, live, replay, lsp and fmt join as they land).
+"""`ntc`, the user's command: check, compile, run, trade live, replay, format, and serve editors (LSP).
 
 Exit codes: 0 clean (warnings allowed), 1 errors in the input, 2 usage errors, 3 an internal error (a bug in
 ntc: reported in one line, never as a traceback).
@@ -27,6 +27,8 @@ Examples:
   ntc compile examples/ema_cross.nts --emit py what the strategy became: readable Python
   ntc compile examples/ema_cross.nts -o build/ema
                                                an artifact for nts.load("build/ema")
+  ntc fmt --check examples/*.nts               is every file in the canonical layout?
+  ntc lsp                                      the language server, for editors
 """
 
 

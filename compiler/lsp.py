@@ -18,6 +18,7 @@ import logging
 import sys
 import traceback
 from dataclasses import dataclass
+from pathlib import Path
 
 from lsprotocol import types as lsp
 from pygls.exceptions import JsonRpcInvalidRequest
@@ -239,7 +240,6 @@ def definition(ls: NtsLanguageServer, params: lsp.DefinitionParams):
 
 
 def _import_target(a: Analysis, imp) -> str | None:
-    from pathlib import Path
     target = str(Path(imp.span.path).parent / imp.path)
     return target if target in a.result.sources else None
 
