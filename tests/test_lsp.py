@@ -76,6 +76,8 @@ on bar btc:
     if f > :
         buy btc 1
     x = undefined_thing + 1
+    if btc.close == na:
+        pass
 """
 
 
@@ -90,11 +92,13 @@ async def test_diagnostics_match_ntc_check(client, tmp_path):
                            capture_output=True, text=True)
     expected = json.loads(check.stdout)["files"][0]["diagnostics"]
     assert len(expected) >= 3
-    assert [(d.code, d.range.start.line + 1, d.range.start.character + 1) for d in got] == \
-        [(d["code"], d["span"]["line"], d["span"]["col"]) for d in expected]
+    assert [(d.code, d.range.start.line + 1, d.range.start.character + 1, d.range.end.line + 1,
+             d.range.end.character + 1) for d in got] == \
+        [(d["code"], d["span"]["line"], d["span"]["col"], d["span"]["end_line"], d["span"]["end_col"]) for d in expected]
     assert all(d.message.startswith(e["message"]) for d, e in zip(got, expected))
-    severities = {d.severity for d in got}
-    assert lsp.DiagnosticSeverity.Error in severities
+    assert [d.severity for d in got] == [lsp.DiagnosticSeverity.Warning if e["severity"] == "warning" else
+                                         lsp.DiagnosticSeverity.Error for e in expected]
+    assert {d.severity for d in got} == {lsp.DiagnosticSeverity.Error, lsp.DiagnosticSeverity.Warning}
 
 
 async def test_incremental_edits_update_diagnostics(client, tmp_path):
