@@ -36,14 +36,17 @@ from ..runtime import sim_venue
 from ..runtime.context import context_array
 from ..runtime.events import ORDER_ACCEPTED, ORDER_CANCELED, ORDER_REJECTED, ORDER_FILLED, ORDER_PARTIALLY_FILLED
 from ..runtime.instruments import Instrument, spec_rows
-from ..runtime.intents import (FLAG_POST_ONLY, TIF_FOK, TIF_GTC, TIF_IOC, TYPE_LIMIT, TYPE_MARKET, TYPE_STOP,
-                               TYPE_STOP_LIMIT)
+from ..runtime.intents import (FLAG_POST_ONLY, TIF_FOK, TIF_GTC, TIF_IOC, TYPE_LIMIT, TYPE_LIMIT_IF_TOUCHED,
+                               TYPE_MARKET, TYPE_MARKET_IF_TOUCHED, TYPE_STOP, TYPE_STOP_LIMIT)
 
 FEED = Path(__file__).resolve().parent.parent / "examples" / "data" / "binance" / "btcusdt_20240808.gz"
 MS = 1_000_000
 TIFS = {"GTC": TIF_GTC, "IOC": TIF_IOC, "FOK": TIF_FOK}
+# Binance's triggered orders are the matching engine's: STOP_LOSS triggers when the price moves against the order
+# (up for a buy), TAKE_PROFIT when it moves in its favour (an if-touched order).
 ENGINE_TYPES = {"MARKET": TYPE_MARKET, "LIMIT": TYPE_LIMIT, "LIMIT_MAKER": TYPE_LIMIT, "STOP_LOSS": TYPE_STOP,
-                "STOP_LOSS_LIMIT": TYPE_STOP_LIMIT}
+                "STOP_LOSS_LIMIT": TYPE_STOP_LIMIT, "TAKE_PROFIT": TYPE_MARKET_IF_TOUCHED,
+                "TAKE_PROFIT_LIMIT": TYPE_LIMIT_IF_TOUCHED}
 
 
 @dataclass
@@ -57,7 +60,7 @@ class Market:
         s = self.spec
         return {"symbol": self.symbol, "status": "TRADING", "baseAsset": self.base, "baseAssetPrecision": 8,
                 "quoteAsset": self.quote, "quotePrecision": 8, "quoteAssetPrecision": 8,
-                "orderTypes": ["LIMIT", "LIMIT_MAKER", "MARKET", "STOP_LOSS", "STOP_LOSS_LIMIT"],
+                "orderTypes": list(ENGINE_TYPES),
                 "isSpotTradingAllowed": True,
                 "isMarginTradingAllowed": False, "permissions": [], "permissionSets": [["SPOT"]],
                 "filters": [{"filterType": "PRICE_FILTER", "minPrice": fmt(s.tick_size), "maxPrice": "1000000.00",
@@ -112,7 +115,7 @@ class Order:
     quote_qty: float = 0.0
     fills: list = field(default_factory=list)
     reserved: float = 0.0  # what the order holds of the account: quote to spend on a buy, base to sell
-    stop: float = 0.0  # STOP_LOSS(_LIMIT): the price that triggers it
+    stop: float = 0.0  # STOP_LOSS(_LIMIT), TAKE_PROFIT(_LIMIT): the price that triggers it
 
     def wire(self) -> dict:
         return {"symbol": self.symbol, "orderId": self.order_id, "orderListId": -1, "clientOrderId": self.client_id,
@@ -258,10 +261,10 @@ class BinanceSim:
         if "quantity" not in p:
             return error(400, -1102, "Mandatory parameter 'quantity' was not sent, was empty/null, or malformed.")
         qty = float(p["quantity"])
-        limited = kind in ("LIMIT", "LIMIT_MAKER", "STOP_LOSS_LIMIT")
+        limited = kind.endswith("LIMIT") or kind == "LIMIT_MAKER"
         price = float(p["price"]) if limited else float("nan")
         stop = float(p.get("stopPrice", "nan"))
-        if kind.startswith("STOP_LOSS") and not stop > 0:
+        if kind.startswith(("STOP_LOSS", "TAKE_PROFIT")) and not stop > 0:
             return error(400, -1102, "Mandatory parameter 'stopPrice' was not sent, was empty/null, or malformed.")
         tif = p.get("timeInForce", "GTC")
         if limited and tif not in TIFS:

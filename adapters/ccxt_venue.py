@@ -199,15 +199,20 @@ class CcxtVenue:
     # ---------------------------------------------------------------- orders
     async def submit(self, symbol: str, client_id: str, side: int, order_type: str, qty: float,
                      price: float | None, tif: str | None, post_only: bool, trigger: float | None = None) -> dict:
-        """`order_type`: market, limit, stop (a market order once the price reaches `trigger`) or stop_limit."""
+        """`order_type`: market, limit, stop or stop_limit (a market or limit order once the price reaches
+        `trigger` moving against the order: up for a buy), market_if_touched or limit_if_touched (the same, the
+        price moving in the order's favour)."""
         params = {"clientOrderId": client_id}
-        kind = {"stop": "market", "stop_limit": "limit"}.get(order_type, order_type)
+        kind = "limit" if order_type.endswith("limit") else "market"
         if tif and kind == "limit" and not post_only:
             params["timeInForce"] = tif
         if post_only:
             params["postOnly"] = True
+        # ccxt's unified trigger params; on Binance spot: STOP_LOSS(_LIMIT) and TAKE_PROFIT(_LIMIT)
         if order_type in ("stop", "stop_limit"):
-            params["stopLossPrice"] = trigger  # ccxt: STOP_LOSS / STOP_LOSS_LIMIT on Binance spot
+            params["stopLossPrice"] = trigger
+        elif order_type.endswith("_if_touched"):
+            params["takeProfitPrice"] = trigger
         market = self.market_of(symbol)["symbol"]
         return await self.call(self.rest.create_order, market, kind, "buy" if side > 0 else "sell", qty,
                                price if kind == "limit" else None, params, retries=2)

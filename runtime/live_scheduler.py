@@ -34,7 +34,8 @@ from ..adapters.ccxt_venue import CcxtVenue, Report, VenueError
 from .backtest import Risk, Venue
 from .events import REASON
 from .execution import REPORT_ACCEPTED, REPORT_CANCELED, REPORT_EXPIRED, REPORT_FILL, REPORT_REJECTED
-from .intents import FLAG_POST_ONLY, TIF_FOK, TIF_IOC, TYPE_LIMIT, TYPE_MARKET, TYPE_STOP, TYPE_STOP_LIMIT
+from .intents import (FLAG_POST_ONLY, TIF_FOK, TIF_IOC, TYPE_LIMIT, TYPE_LIMIT_IF_TOUCHED, TYPE_MARKET,
+                      TYPE_MARKET_IF_TOUCHED, TYPE_STOP, TYPE_STOP_LIMIT)
 from .journal import CLOCK, MARKET, REPORT, STOP, JournalWriter, read_rows, report_fields, trade_key
 from .live import LiveEngine, LiveError
 from .replay import header_of
@@ -45,7 +46,9 @@ EXIT_STOPPED, EXIT_CONFIG, EXIT_VENUE, EXIT_ENGINE = 0, 1, 4, 5
 # order is fetched at the slower interval.
 ACK_TIMEOUT_S = 2.0
 POLL_ALL_S = 30.0
-ORDER_TYPES = {TYPE_MARKET: "market", TYPE_LIMIT: "limit", TYPE_STOP: "stop", TYPE_STOP_LIMIT: "stop_limit"}
+# The order types sent to venues (CcxtVenue.submit); trailing orders are not sent yet.
+ORDER_TYPES = {TYPE_MARKET: "market", TYPE_LIMIT: "limit", TYPE_STOP: "stop", TYPE_STOP_LIMIT: "stop_limit",
+               TYPE_MARKET_IF_TOUCHED: "market_if_touched", TYPE_LIMIT_IF_TOUCHED: "limit_if_touched"}
 
 
 @dataclass
@@ -410,7 +413,7 @@ class Scheduler:
 
     async def _send(self, fields: dict) -> None:
         try:
-            if fields["type"] not in ("market", "limit", "stop", "stop_limit"):
+            if fields["type"] not in ORDER_TYPES.values():
                 raise VenueError(f"{fields['type']} orders are not sent to {self.cfg.venue} yet")
             self.log("order_sent", client_id=fields["client_id"], recv_ns=fields.get("recv_ns", 0),
                      sent_ns=time.time_ns())

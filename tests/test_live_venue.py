@@ -330,7 +330,7 @@ def test_orders_sent_by_on_start_are_journaled_and_sent(sim, tmp_path):
     assert result.returncode == 0 and result.stdout.startswith("identical"), result.stdout + result.stderr
 
 
-STOP_LOSS = """strategy StopLoss
+TRIGGERED = """strategy Triggered
 instrument btc = "BTCUSDT.BINANCE"
 data btc quotes
 var bought: bool = false
@@ -340,24 +340,29 @@ on quote btc:
         buy btc 0.01 tag "entry"
 on fill:
     if fill.tag == "entry":
-        sell btc 0.01 stop fill.price - 40 tag "stop"
+        sell btc 0.01 {exit} tag "exit"
 """
 
 
-def test_stop_orders_trigger_at_the_venue(tmp_path):
-    """A stop-loss sent through ccxt becomes Binance's STOP_LOSS; the simulator triggers it as the backtest's
-    matching engine does when the price falls through it, and the fill comes back to the strategy."""
-    strategy = tmp_path / "stop_loss.nts"
-    strategy.write_text(STOP_LOSS)
+@pytest.mark.parametrize("exit_clause, venue_type, offset", [
+    ("stop fill.price - 40", "STOP_LOSS", -40),
+    ("market_if_touched fill.price + 40", "TAKE_PROFIT", 40),
+], ids=["stop", "market_if_touched"])
+def test_triggered_orders_trigger_at_the_venue(tmp_path, exit_clause, venue_type, offset):
+    """A stop (if-touched) order sent through ccxt becomes Binance's STOP_LOSS (TAKE_PROFIT); the simulator
+    triggers it as the backtest's matching engine does when the price passes its trigger, and the fill comes back
+    to the strategy."""
+    strategy = tmp_path / "triggered.nts"
+    strategy.write_text(TRIGGERED.replace("{exit}", exit_clause))
     env = dict(os.environ, NTS_API_KEY=KEY, NTS_API_SECRET=SECRET)
-    sim = Simulator(loop=True)  # however late the entry comes (a busy machine), the price falls through the stop
+    sim = Simulator(loop=True)  # however late the entry comes (a busy machine), the price passes the trigger
     try:
         proc = subprocess.Popen([sys.executable, "-m", "nts.compiler.cli", "live", str(strategy), "--url",
                                  sim.url, "--journal", str(tmp_path / "run")], env=env, stdout=subprocess.PIPE,
                                 stderr=subprocess.PIPE, text=True)
         STARTED.append(proc)
         end = time.time() + 120
-        while [(o["type"], o["status"]) for o in sim.state()["orders"]][1:] != [("STOP_LOSS", "FILLED")]:
+        while [(o["type"], o["status"]) for o in sim.state()["orders"]][1:] != [(venue_type, "FILLED")]:
             assert time.time() < end and proc.poll() is None, sim.state()["orders"]
             time.sleep(0.2)
         time.sleep(1.0)  # the stop's fill reaches the strategy
@@ -367,9 +372,9 @@ def test_stop_orders_trigger_at_the_venue(tmp_path):
         orders = sim.state()["orders"]
     finally:
         sim.close()
-    assert [(o["type"], o["status"]) for o in orders] == [("MARKET", "FILLED"), ("STOP_LOSS", "FILLED")]
-    stop = float(orders[1]["stopPrice"])
-    assert stop == pytest.approx(float(orders[0]["cummulativeQuoteQty"]) / 0.01 - 40, abs=0.01)
+    assert [(o["type"], o["status"]) for o in orders] == [("MARKET", "FILLED"), (venue_type, "FILLED")]
+    trigger = float(orders[1]["stopPrice"])
+    assert trigger == pytest.approx(float(orders[0]["cummulativeQuoteQty"]) / 0.01 + offset, abs=0.01)
     events = log_events(tmp_path / "run")
     assert events[-1]["positions"]["BTCUSDT.BINANCE"] == pytest.approx(0.0, abs=1e-12)
     result = replay(tmp_path / "run")
