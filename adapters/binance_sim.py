@@ -36,14 +36,16 @@ from ..runtime import sim_venue
 from ..runtime.context import context_array
 from ..runtime.events import ORDER_ACCEPTED, ORDER_CANCELED, ORDER_REJECTED, ORDER_FILLED, ORDER_PARTIALLY_FILLED
 from ..runtime.instruments import Instrument, spec_rows
-from ..runtime.intents import (FLAG_POST_ONLY, TIF_FOK, TIF_GTC, TIF_IOC, TYPE_LIMIT, TYPE_LIMIT_IF_TOUCHED,
-                               TYPE_MARKET, TYPE_MARKET_IF_TOUCHED, TYPE_STOP, TYPE_STOP_LIMIT)
+from ..runtime.intents import (FLAG_POST_ONLY, TIF_FOK, TIF_GTC, TIF_IOC, TRAIL_PERCENT, TYPE_LIMIT,
+                               TYPE_LIMIT_IF_TOUCHED, TYPE_MARKET, TYPE_MARKET_IF_TOUCHED, TYPE_STOP, TYPE_STOP_LIMIT,
+                               TYPE_TRAILING)
 
 FEED = Path(__file__).resolve().parent.parent / "examples" / "data" / "binance" / "btcusdt_20240808.gz"
 MS = 1_000_000
 TIFS = {"GTC": TIF_GTC, "IOC": TIF_IOC, "FOK": TIF_FOK}
 # Binance's triggered orders are the matching engine's: STOP_LOSS triggers when the price moves against the order
-# (up for a buy), TAKE_PROFIT when it moves in its favour (an if-touched order).
+# (up for a buy), TAKE_PROFIT when it moves in its favour (an if-touched order); a STOP_LOSS with a trailingDelta
+# (in basis points) and no stopPrice is the engine's trailing stop by percent.
 ENGINE_TYPES = {"MARKET": TYPE_MARKET, "LIMIT": TYPE_LIMIT, "LIMIT_MAKER": TYPE_LIMIT, "STOP_LOSS": TYPE_STOP,
                 "STOP_LOSS_LIMIT": TYPE_STOP_LIMIT, "TAKE_PROFIT": TYPE_MARKET_IF_TOUCHED,
                 "TAKE_PROFIT_LIMIT": TYPE_LIMIT_IF_TOUCHED}
@@ -116,6 +118,7 @@ class Order:
     fills: list = field(default_factory=list)
     reserved: float = 0.0  # what the order holds of the account: quote to spend on a buy, base to sell
     stop: float = 0.0  # STOP_LOSS(_LIMIT), TAKE_PROFIT(_LIMIT): the price that triggers it
+    trailing_delta: int = 0  # a trailing STOP_LOSS: its distance from the best price since, in basis points
 
     def wire(self) -> dict:
         return {"symbol": self.symbol, "orderId": self.order_id, "orderListId": -1, "clientOrderId": self.client_id,
@@ -123,7 +126,8 @@ class Order:
                 "cummulativeQuoteQty": fmt(self.quote_qty), "status": self.status, "timeInForce": self.tif,
                 "type": self.type, "side": self.side, "stopPrice": fmt(self.stop), "time": self.time_ms,
                 "updateTime": self.time_ms, "isWorking": self.status in ("NEW", "PARTIALLY_FILLED"),
-                "workingTime": self.time_ms, "origQuoteOrderQty": fmt(0.0), "selfTradePreventionMode": "NONE"}
+                "workingTime": self.time_ms, "origQuoteOrderQty": fmt(0.0), "selfTradePreventionMode": "NONE",
+                **({"trailingDelta": self.trailing_delta} if self.trailing_delta else {})}
 
 
 class BinanceSim:
@@ -264,7 +268,11 @@ class BinanceSim:
         limited = kind.endswith("LIMIT") or kind == "LIMIT_MAKER"
         price = float(p["price"]) if limited else float("nan")
         stop = float(p.get("stopPrice", "nan"))
-        if kind.startswith(("STOP_LOSS", "TAKE_PROFIT")) and not stop > 0:
+        delta = int(p.get("trailingDelta", 0))
+        if delta and (kind != "STOP_LOSS" or stop == stop or not 10 <= delta <= 2000):
+            return error(400, -2010, "The simulator takes trailingDelta (10 to 2000) on STOP_LOSS orders without "
+                                     "stopPrice only.")
+        if kind.startswith(("STOP_LOSS", "TAKE_PROFIT")) and not stop > 0 and not delta:
             return error(400, -1102, "Mandatory parameter 'stopPrice' was not sent, was empty/null, or malformed.")
         tif = p.get("timeInForce", "GTC")
         if limited and tif not in TIFS:
@@ -273,12 +281,14 @@ class BinanceSim:
         if not self._reserve(side, qty, reference):
             return error(400, -2010, "Account has insufficient balance for requested action.")
         order = Order(self.next_order_id, client_id, self.market.symbol, side, kind, tif, qty,
-                      price if limited else 0.0, self.now_ms, stop=stop if stop == stop else 0.0)
+                      price if limited else 0.0, self.now_ms, stop=stop if stop == stop else 0.0, trailing_delta=delta)
         self.next_order_id += 1
         self.orders[order.order_id] = order
         self.by_client[client_id] = order.order_id
         order.reserved = qty * reference * (1 + self.market.spec.taker_fee) if side == "BUY" else qty
-        sim_venue.submit(self.eng, self.ctx, 0, 1 if side == "BUY" else -1, qty, ENGINE_TYPES[kind], price, stop,
+        sim_venue.submit(self.eng, self.ctx, 0, 1 if side == "BUY" else -1, qty,
+                         TYPE_TRAILING if delta else ENGINE_TYPES[kind], price, stop,
+                         delta / 100 if delta else float("nan"), TRAIL_PERCENT,
                          TIFS.get(tif, TIF_GTC) if limited else TIF_GTC,
                          FLAG_POST_ONLY if kind == "LIMIT_MAKER" else 0, order.order_id, self.now_ms * MS)
         rejected = self._apply_engine_logs()

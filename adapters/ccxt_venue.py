@@ -198,10 +198,11 @@ class CcxtVenue:
 
     # ---------------------------------------------------------------- orders
     async def submit(self, symbol: str, client_id: str, side: int, order_type: str, qty: float,
-                     price: float | None, tif: str | None, post_only: bool, trigger: float | None = None) -> dict:
+                     price: float | None, tif: str | None, post_only: bool, trigger: float | None = None,
+                     trail_percent: float | None = None) -> dict:
         """`order_type`: market, limit, stop or stop_limit (a market or limit order once the price reaches
         `trigger` moving against the order: up for a buy), market_if_touched or limit_if_touched (the same, the
-        price moving in the order's favour)."""
+        price moving in the order's favour), trailing (a stop `trail_percent` away from the best price since)."""
         params = {"clientOrderId": client_id}
         kind = "limit" if order_type.endswith("limit") else "market"
         if tif and kind == "limit" and not post_only:
@@ -213,6 +214,8 @@ class CcxtVenue:
             params["stopLossPrice"] = trigger
         elif order_type.endswith("_if_touched"):
             params["takeProfitPrice"] = trigger
+        elif order_type == "trailing":  # Binance spot: a STOP_LOSS with trailingDelta = percent * 100
+            params.update(trailingPercent=trail_percent, stopLossOrTakeProfit="stopLoss")
         market = self.market_of(symbol)["symbol"]
         return await self.call(self.rest.create_order, market, kind, "buy" if side > 0 else "sell", qty,
                                price if kind == "limit" else None, params, retries=2)

@@ -34,8 +34,8 @@ from ..adapters.ccxt_venue import CcxtVenue, Report, VenueError
 from .backtest import Risk, Venue
 from .events import REASON
 from .execution import REPORT_ACCEPTED, REPORT_CANCELED, REPORT_EXPIRED, REPORT_FILL, REPORT_REJECTED
-from .intents import (FLAG_POST_ONLY, TIF_FOK, TIF_IOC, TYPE_LIMIT, TYPE_LIMIT_IF_TOUCHED, TYPE_MARKET,
-                      TYPE_MARKET_IF_TOUCHED, TYPE_STOP, TYPE_STOP_LIMIT)
+from .intents import (FLAG_POST_ONLY, TIF_FOK, TIF_IOC, TRAIL_PERCENT, TYPE_LIMIT, TYPE_LIMIT_IF_TOUCHED,
+                      TYPE_MARKET, TYPE_MARKET_IF_TOUCHED, TYPE_STOP, TYPE_STOP_LIMIT, TYPE_TRAILING)
 from .journal import CLOCK, MARKET, REPORT, STOP, JournalWriter, read_rows, report_fields, trade_key
 from .live import LiveEngine, LiveError
 from .replay import header_of
@@ -46,9 +46,11 @@ EXIT_STOPPED, EXIT_CONFIG, EXIT_VENUE, EXIT_ENGINE = 0, 1, 4, 5
 # order is fetched at the slower interval.
 ACK_TIMEOUT_S = 2.0
 POLL_ALL_S = 30.0
-# The order types sent to venues (CcxtVenue.submit); trailing orders are not sent yet.
+# The order types sent to venues (CcxtVenue.submit). Trailing stops go by percent only, in whole basis points
+# (what Binance's trailingDelta takes): a distance in price or ticks would be a different order at the venue.
 ORDER_TYPES = {TYPE_MARKET: "market", TYPE_LIMIT: "limit", TYPE_STOP: "stop", TYPE_STOP_LIMIT: "stop_limit",
-               TYPE_MARKET_IF_TOUCHED: "market_if_touched", TYPE_LIMIT_IF_TOUCHED: "limit_if_touched"}
+               TYPE_MARKET_IF_TOUCHED: "market_if_touched", TYPE_LIMIT_IF_TOUCHED: "limit_if_touched",
+               TYPE_TRAILING: "trailing"}
 
 
 @dataclass
@@ -415,12 +417,14 @@ class Scheduler:
         try:
             if fields["type"] not in ORDER_TYPES.values():
                 raise VenueError(f"{fields['type']} orders are not sent to {self.cfg.venue} yet")
+            if fields["type"] == "trailing" and fields.get("trail_percent") is None:
+                raise VenueError(f"trailing stops are sent to {self.cfg.venue} by percent only, in steps of 0.01%")
             self.log("order_sent", client_id=fields["client_id"], recv_ns=fields.get("recv_ns", 0),
                      sent_ns=time.time_ns())
             self.unreported[fields["client_id"]] = time.monotonic()
             await self.venue.submit(fields["symbol"], fields["client_id"], fields["side"], fields["type"],
                                     fields["qty"], fields["price"], fields["tif"], fields["post_only"],
-                                    fields.get("trigger"))
+                                    fields.get("trigger"), fields.get("trail_percent"))
         except VenueError as exc:
             if "Duplicate order" in str(exc):
                 return  # a resend of an order the venue already holds
@@ -484,6 +488,14 @@ def _seq(client_id: str, sid: str) -> int | None:
     return int(number) if prefix == sid and number.isdigit() else None
 
 
+def _trail_percent(row) -> float | None:
+    """A trailing stop's distance in percent, when it is one in whole basis points."""
+    if int(row["order_type"]) != TYPE_TRAILING or int(row["trail_unit"]) != TRAIL_PERCENT:
+        return None
+    bips = float(row["trail"]) * 100
+    return round(bips) / 100 if abs(bips - round(bips)) < 1e-9 else None
+
+
 def _order_fields(row, sid: str, specs) -> dict:
     """What the state and the log keep of an order: from an order sent (ORDER_ROW_DTYPE) or an order table row."""
     order_type = int(row["order_type"])
@@ -493,6 +505,7 @@ def _order_fields(row, sid: str, specs) -> dict:
             "type": ORDER_TYPES.get(order_type, f"type{order_type}"),
             "qty": float(row["qty"]), "price": None if price != price else price,
             "trigger": None if trigger != trigger else trigger,
+            "trail_percent": _trail_percent(row),
             "tif": {TIF_IOC: "IOC", TIF_FOK: "FOK"}.get(int(row["tif"]), "GTC"),
             "post_only": bool(int(row["flags"]) & FLAG_POST_ONLY),
             "line": int(row["source_line"]) if "source_line" in row.dtype.names else -1}  # an order table row: none

@@ -24,10 +24,11 @@ from .venue import arrive, mark, quote
 
 
 @hot
-def submit(eng, ctx, k, side, qty, order_type, price, trigger, tif, flags, seq, t):
+def submit(eng, ctx, k, side, qty, order_type, price, trigger, trail, trail_unit, tif, flags, seq, t):
     """A new order reaches the venue: accepted (or rejected), and matched at once against the current book.
-    Returns its row, or -1 when the order table is full."""
-    j = new_row(eng, seq, k, side, qty, order_type, price, trigger, math.nan, 0, tif, es.NO_TIME, flags, NO_ID,
+    `trail`, `trail_unit`: a trailing stop's distance (NaN for other orders). Returns its row, or -1 when the
+    order table is full."""
+    j = new_row(eng, seq, k, side, qty, order_type, price, trigger, trail, trail_unit, tif, es.NO_TIME, flags, NO_ID,
                 NO_ID, -1, math.nan, math.nan, -1, t)
     if j < 0:
         return -1

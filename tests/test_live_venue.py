@@ -347,11 +347,12 @@ on fill:
 @pytest.mark.parametrize("exit_clause, venue_type, offset", [
     ("stop fill.price - 40", "STOP_LOSS", -40),
     ("market_if_touched fill.price + 40", "TAKE_PROFIT", 40),
-], ids=["stop", "market_if_touched"])
+    ("trailing percent 0.1", "STOP_LOSS", None),  # Binance: trailingDelta 10 basis points, no stopPrice
+], ids=["stop", "market_if_touched", "trailing"])
 def test_triggered_orders_trigger_at_the_venue(tmp_path, exit_clause, venue_type, offset):
-    """A stop (if-touched) order sent through ccxt becomes Binance's STOP_LOSS (TAKE_PROFIT); the simulator
-    triggers it as the backtest's matching engine does when the price passes its trigger, and the fill comes back
-    to the strategy."""
+    """A stop (if-touched, trailing) order sent through ccxt becomes Binance's STOP_LOSS (TAKE_PROFIT, STOP_LOSS
+    with a trailingDelta); the simulator triggers it as the backtest's matching engine does when the price passes
+    its trigger, and the fill comes back to the strategy."""
     strategy = tmp_path / "triggered.nts"
     strategy.write_text(TRIGGERED.replace("{exit}", exit_clause))
     env = dict(os.environ, NTS_API_KEY=KEY, NTS_API_SECRET=SECRET)
@@ -374,8 +375,30 @@ def test_triggered_orders_trigger_at_the_venue(tmp_path, exit_clause, venue_type
         sim.close()
     assert [(o["type"], o["status"]) for o in orders] == [("MARKET", "FILLED"), (venue_type, "FILLED")]
     trigger = float(orders[1]["stopPrice"])
-    assert trigger == pytest.approx(float(orders[0]["cummulativeQuoteQty"]) / 0.01 + offset, abs=0.01)
+    if offset is None:
+        assert trigger == 0.0 and orders[1]["trailingDelta"] == 10
+    else:
+        assert trigger == pytest.approx(float(orders[0]["cummulativeQuoteQty"]) / 0.01 + offset, abs=0.01)
     events = log_events(tmp_path / "run")
     assert events[-1]["positions"]["BTCUSDT.BINANCE"] == pytest.approx(0.0, abs=1e-12)
     result = replay(tmp_path / "run")
     assert result.returncode == 0 and result.stdout.startswith("identical"), result.stdout + result.stderr
+
+
+def test_only_trailing_stops_by_whole_basis_points_are_sent():
+    """Binance's trailingDelta is a whole number of basis points from the best price: a trailing stop by percent
+    in steps of 0.01% is sent as one; by ticks, by price or by a finer percent it would be another order at the
+    venue, so it is refused (with that reason, as a rejection the strategy sees) rather than approximated."""
+    from nts.runtime.engine_state import ORDER_ROW_DTYPE
+    from nts.runtime.intents import TRAIL_PERCENT, TRAIL_TICKS, TYPE_TRAILING
+    from nts.runtime.live_scheduler import _trail_percent
+
+    def row(trail, unit):
+        r = np.zeros(1, ORDER_ROW_DTYPE)[0]
+        r["order_type"], r["trail"], r["trail_unit"] = TYPE_TRAILING, trail, unit
+        return r
+
+    assert _trail_percent(row(0.1, TRAIL_PERCENT)) == 0.1
+    assert _trail_percent(row(1.25, TRAIL_PERCENT)) == 1.25
+    assert _trail_percent(row(0.125, TRAIL_PERCENT)) is None
+    assert _trail_percent(row(5.0, TRAIL_TICKS)) is None
