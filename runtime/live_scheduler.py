@@ -306,6 +306,10 @@ class Scheduler:
         if cfg.duration:
             loop.call_later(cfg.duration, self._request_stop)
         self.log("started", strategy=m.strategy, venue=cfg.venue, paper=cfg.paper, streams=len(tasks))
+        if not cfg.paper:
+            for text in _not_amended_at_the_venue(cfg.strategy):
+                self.log("warning", text=text)
+                print(f"ntc live: warning: {text}", file=sys.stderr)
         try:
             while True:
                 item = await self.queue.get()
@@ -486,6 +490,32 @@ class Scheduler:
 def _seq(client_id: str, sid: str) -> int | None:
     prefix, _, number = client_id.rpartition("-")
     return int(number) if prefix == sid and number.isdigit() else None
+
+
+def _not_amended_at_the_venue(path: str) -> list[str]:
+    """What the strategy changes in its orders that the venue is not told of (the engine's order changes; the
+    venue keeps the order as it was sent): `modify` statements, and bracket legs shrunk by a partial fill."""
+    from ..compiler.frontend import check_file
+    from ..dsl import ast
+    found = []
+
+    def walk(node) -> None:
+        if isinstance(node, ast.Modify):
+            found.append(f"`modify` at line {node.span.line} changes the engine's order, not the venue's")
+        elif isinstance(node, ast.Clause) and node.kind in ("stop_loss", "take_profit") and \
+                not any("bracket" in f for f in found):
+            found.append(f"a bracket (line {node.span.line}): when one leg partly fills, the other is not resized "
+                         "at the venue (it is canceled once it would be empty)")
+        if isinstance(node, list):
+            for item in node:
+                walk(item)
+        elif isinstance(node, ast.Node):
+            for name in type(node).model_fields:
+                walk(getattr(node, name))
+
+    module = check_file(path).module
+    walk(module.items if module is not None else [])
+    return found
 
 
 def _trail_percent(row) -> float | None:

@@ -402,3 +402,14 @@ def test_only_trailing_stops_by_whole_basis_points_are_sent():
     assert _trail_percent(row(1.25, TRAIL_PERCENT)) == 1.25
     assert _trail_percent(row(0.125, TRAIL_PERCENT)) is None
     assert _trail_percent(row(5.0, TRAIL_TICKS)) is None
+
+
+def test_order_changes_the_venue_is_not_told_of_are_announced(tmp_path):
+    from nts.runtime.live_scheduler import _not_amended_at_the_venue
+    path = tmp_path / "amends.nts"
+    path.write_text('strategy Amends\ninstrument btc = "BTCUSDT.BINANCE"\ndata btc quotes\non quote btc:\n'
+                    '    buy btc 0.01 limit btc.bid tag "e" stop_loss btc.bid - 50 take_profit btc.bid + 50\n'
+                    '    modify "e" limit btc.bid - 1\n')
+    found = _not_amended_at_the_venue(str(path))
+    assert len(found) == 2 and "line 5" in found[0] and "modify" in found[1] and "line 6" in found[1]
+    assert _not_amended_at_the_venue(str(STRATEGY)) == []
