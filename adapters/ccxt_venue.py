@@ -22,7 +22,7 @@ from urllib.parse import urlsplit
 
 import numpy as np
 
-from ..runtime.events import BAR_DTYPE, QUOTE_DTYPE, TRADE_DTYPE
+from ..runtime.events import BAR_DTYPE, QUOTE_DTYPE, TRADE_DTYPE, book_dtype
 from ..runtime.execution import (REPORT_ACCEPTED, REPORT_CANCELED, REPORT_EXPIRED, REPORT_FILL, REPORT_REJECTED)
 from ..runtime.events import REASON
 from ..runtime.instruments import Instrument
@@ -33,6 +33,7 @@ TIMEFRAMES = {60 * 10**9: "1m", 300 * 10**9: "5m", 900 * 10**9: "15m", 3600 * 10
 SPOT_OPTIONS = {"defaultType": "spot", "fetchMarkets": {"types": ["spot"]}, "fetchCurrencies": False,
                 "fetchMargins": False, "adjustForTimeDifference": False,
                 "fetchOpenOrders": {"warnWithoutSymbol": False}}
+BOOK_LIMITS = (5, 10, 20, 50, 100, 500, 1000, 5000)  # the depths a REST order book read may ask for (Binance)
 
 
 @dataclass
@@ -120,11 +121,13 @@ class CcxtVenue:
                           maker_fee=m.get("maker") or 0.0, taker_fee=m.get("taker") or 0.0)
 
     # ---------------------------------------------------------------- market data
-    async def stream(self, kind: str, symbol: str, timeframe_ns: int | None, instrument: int):
-        """Yields the event records of one subscription, reconnecting as needed."""
+    async def stream(self, kind: str, symbol: str, timeframe_ns: int | None, instrument: int,
+                     depth: int | None = None):
+        """Yields the event records of one subscription (`depth`: a book's levels a side), reconnecting as
+        needed."""
         market = self.market_of(symbol)["symbol"]
         last_bar = -1
-        async for batch in self._watch(kind, market, timeframe_ns):
+        async for batch in self._watch(kind, market, timeframe_ns, depth):
             recv = time.time_ns()
             if kind == "bars":
                 # a kline is emitted when the next one opens: the one before it has closed
@@ -145,6 +148,8 @@ class CcxtVenue:
                 rec["bid"], rec["ask"] = t["bid"], t["ask"]
                 rec["bid_size"], rec["ask_size"] = t.get("bidVolume") or 0.0, t.get("askVolume") or 0.0
                 yield rec
+            elif kind == "book":
+                yield _book_record(batch, depth, instrument, recv)
             elif kind == "trades":
                 for tr in batch:
                     rec = np.zeros(1, TRADE_DTYPE)[0]
@@ -154,25 +159,25 @@ class CcxtVenue:
                     rec["aggressor"] = 1 if tr.get("side") == "buy" else -1
                     yield rec
 
-    async def _watch(self, kind: str, market: str, timeframe_ns: int | None):
+    async def _watch(self, kind: str, market: str, timeframe_ns: int | None, depth: int | None = None):
         """The websocket's updates; while it is down, the same data polled by REST (between reconnect attempts,
         backing off with jitter)."""
         import ccxt
         delay = 0.2
         seen_trades: set = set()
-        if kind not in ("bars", "quotes", "trades"):
-            raise VenueError(f"live {kind} streams are not supported through ccxt yet")
         while True:
             try:
                 if kind == "bars":
                     got = await self.pro.watch_ohlcv(market, TIMEFRAMES[timeframe_ns])
                 elif kind == "quotes":
                     got = await self.pro.watch_bids_asks([market])
+                elif kind == "book":  # the venue's diff stream applied to a REST snapshot, by ccxt
+                    got = await self.pro.watch_order_book(market)
                 else:
                     got = await self.pro.watch_trades(market)
                 delay = 0.2
             except (ccxt.NetworkError, ccxt.ExchangeNotAvailable):
-                got = await self._poll(kind, market, timeframe_ns)
+                got = await self._poll(kind, market, timeframe_ns, depth)
                 await asyncio.sleep(delay * (1 + random.random()))
                 delay = min(delay * 2, 5.0)
                 if got is None:
@@ -184,7 +189,7 @@ class CcxtVenue:
                     seen_trades = {t["id"] for t in got}
             yield got
 
-    async def _poll(self, kind: str, market: str, timeframe_ns: int | None):
+    async def _poll(self, kind: str, market: str, timeframe_ns: int | None, depth: int | None = None):
         """One REST read of what the websocket would have brought; None when that fails too."""
         import ccxt
         try:
@@ -192,6 +197,8 @@ class CcxtVenue:
                 return await self.rest.fetch_ohlcv(market, TIMEFRAMES[timeframe_ns], limit=3)
             if kind == "quotes":
                 return await self.rest.fetch_bids_asks([market])
+            if kind == "book":
+                return await self.rest.fetch_order_book(market, limit=next(n for n in BOOK_LIMITS if n >= depth))
             return await self.rest.fetch_trades(market)
         except ccxt.BaseError:
             return None
@@ -350,3 +357,18 @@ def _localize(urls: dict, base_url: str) -> None:
         ws_urls["spot"] = f"{ws}/ws"
         if isinstance(ws_urls.get("ws-api"), dict):
             ws_urls["ws-api"]["spot"] = f"{ws}/ws-api/v3"
+
+
+def _book_record(book: dict, depth: int, instrument: int, recv: int) -> np.void:
+    """A ccxt order book as the engine's book snapshot of `depth` levels a side. Venues that send price levels
+    (L2) do not say how many orders each holds: those counts are na."""
+    rec = np.zeros(1, book_dtype(depth))[0]
+    rec["ts_event"] = (book.get("timestamp") or recv // MS) * MS
+    rec["ts_recv"], rec["instrument"] = recv, instrument
+    bids, asks = book["bids"][:depth], book["asks"][:depth]
+    for side, levels in (("bid", bids), ("ask", asks)):
+        for m, level in enumerate(levels):
+            rec[f"{side}_price"][m], rec[f"{side}_size"][m] = level[0], level[1]
+        rec[f"{side}_orders"][:] = np.nan
+    rec["levels"] = max(len(bids), len(asks))
+    return rec

@@ -133,6 +133,10 @@ class Scheduler:
         except UsageError as exc:
             print(f"ntc live: {exc}", file=sys.stderr)
             return EXIT_CONFIG
+        if any(s.data == "book" and s.mbo for s in m.streams):
+            print("ntc live: `book mbo` streams are not available live: venues reached through ccxt send price "
+                  "levels (L2); subscribe with `book depth N`", file=sys.stderr)
+            return EXIT_CONFIG
         self.sid = (cfg.strategy_id or m.strategy.lower())[:24]
         folder = Path(cfg.journal) if cfg.journal else Path(cfg.strategy).parent / ".ntc" / "live" / self.sid
         folder.mkdir(parents=True, exist_ok=True)
@@ -297,7 +301,7 @@ class Scheduler:
         for i in engine.feeds():
             s = m.streams[i]
             k = [inst.name for inst in m.instruments].index(s.instrument)
-            tasks.append(asyncio.ensure_future(self._pump_market(i, s.data, self.specs[k].symbol, s.timeframe_ns, k)))
+            tasks.append(asyncio.ensure_future(self._pump_market(i, s, self.specs[k].symbol, k)))
         if not cfg.paper:
             tasks.append(asyncio.ensure_future(self._pump_reports()))
             tasks.append(asyncio.ensure_future(self._poll_orders()))
@@ -458,8 +462,8 @@ class Scheduler:
                 last_all = now if now - last_all > POLL_ALL_S else last_all
                 await self.queue.put(("resync",))
 
-    async def _pump_market(self, i: int, kind: str, symbol: str, timeframe_ns, k: int) -> None:
-        async for rec in self.venue.stream(kind, symbol, timeframe_ns, k):
+    async def _pump_market(self, i: int, s, symbol: str, k: int) -> None:
+        async for rec in self.venue.stream(s.data, symbol, s.timeframe_ns, k, s.depth):
             await self.queue.put(("market", i, rec))
 
     async def _pump_reports(self) -> None:

@@ -54,7 +54,7 @@ def test_renaming_any_symbol_keeps_the_program(path):
     index = Index.build(check_text(text, str(path)))
     before = ast.strip_spans(index.result.module)
     symbols = {id(o.symbol): o.symbol for o in index.occurrences if o.symbol.kind in USER_KINDS and o.is_decl}
-    assert len(symbols) >= 5
+    assert len(symbols) >= 3
     for symbol in symbols.values():
         assert index.rename_problem(symbol, "zz_renamed") is None
         renamed = rename(text, index, symbol, "zz_renamed")
