@@ -158,19 +158,25 @@ def test_paper_run_sends_nothing_and_replays_identically(sim, tmp_path):
     result = replay(folder)
     assert result.returncode == 0 and result.stdout.startswith("identical"), result.stdout + result.stderr
     # and the other way round: a backtest over the quotes the live run saw makes the same fills
+    assert backtest_fills(STRATEGY, "btc.quotes", folder) == [(e["seq"], e["side"], e["qty"], e["price"])
+                                                              for e in fills]
+
+
+def backtest_fills(strategy_path: Path, stream: str, folder: Path) -> list[tuple]:
+    """The fills of a backtest over the market events a paper run journaled (its one stream): (seq, side, qty,
+    price) as the run's log gives them."""
     import nts
     from nts.runtime.backtest import run_engine
     from nts.runtime.instruments import Instrument
     from nts.runtime.journal import MARKET, read_header, read_rows
     header = read_header(folder / "journal")
-    strategy = nts.compile(STRATEGY)
-    dtype = strategy.event_dtype("step:btc.quotes")
-    quotes = np.concatenate([np.frombuffer(data, dtype) for _, kind, _, _, data in read_rows(folder / "journal")
+    strategy = nts.compile(strategy_path)
+    dtype = strategy.event_dtype("step:" + stream)
+    events = np.concatenate([np.frombuffer(data, dtype) for _, kind, _, _, data in read_rows(folder / "journal")
                              if kind == MARKET])
-    backtest = run_engine(strategy, {"btc": quotes}, cash=header["cash"], currency=header["currency"],
+    backtest = run_engine(strategy, {"btc": events}, cash=header["cash"], currency=header["currency"],
                           instruments={"btc": Instrument(**header["instruments"][0])})
-    assert [(int(f["seq"]), int(f["side"]), float(f["qty"]), float(f["price"])) for f in backtest.fills] == \
-        [(e["seq"], e["side"], e["qty"], e["price"]) for e in fills]
+    return [(int(f["seq"]), int(f["side"]), float(f["qty"]), float(f["price"])) for f in backtest.fills]
 
 
 def test_a_run_continues_only_with_the_params_it_started_with(sim, tmp_path):
@@ -436,7 +442,9 @@ def test_a_book_strategy_trades_on_the_venues_depth_and_replays_identically(sim,
     result = replay(folder)
     assert result.returncode == 0 and result.stdout.startswith("identical"), result.stdout + result.stderr
     if paper:
-        assert sum(1 for e in events if e["event"] == "fill") >= 4 and sim.state()["orders"] == []
+        fills = [(e["seq"], e["side"], e["qty"], e["price"]) for e in events if e["event"] == "fill"]
+        assert len(fills) >= 4 and sim.state()["orders"] == []
+        assert backtest_fills(EXAMPLES / "btc_book.nts", "btc.book", folder) == fills  # the backtest's L2 fills
         return
     venue = sim.state()
     assert len(venue["orders"]) >= 4
