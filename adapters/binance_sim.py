@@ -178,6 +178,7 @@ class BinanceSim:
         r.add_get("/api/v3/ticker/bookTicker", self.book_ticker)
         r.add_post("/api/v3/order", self.signed(self.new_order))
         r.add_delete("/api/v3/order", self.signed(self.cancel_order))
+        r.add_post("/api/v3/order/cancelReplace", self.signed(self.cancel_replace))
         r.add_get("/api/v3/order", self.signed(self.query_order))
         r.add_get("/api/v3/openOrders", self.signed(self.open_orders))
         r.add_get("/api/v3/myTrades", self.signed(self.my_trades))
@@ -308,6 +309,29 @@ class BinanceSim:
         sim_venue.cancel(self.eng, self.ctx, order.order_id, self.now_ms * MS)
         self._apply_engine_logs()
         return web.json_response(order.wire())
+
+    async def cancel_replace(self, p: dict):
+        """Binance's atomic cancel-and-place (cancelReplaceMode STOP_ON_FAILURE): the new order may take the
+        client id of the one it replaces."""
+        if p.get("cancelReplaceMode") != "STOP_ON_FAILURE":
+            return error(400, -1102, "Mandatory parameter 'cancelReplaceMode' was not sent, was empty/null, or "
+                                     "malformed.")
+        old = self._find({"orderId": p["cancelOrderId"]} if "cancelOrderId" in p else
+                         {"origClientOrderId": p.get("cancelOrigClientOrderId", "")})
+        if old is None or old.status not in ("NEW", "PARTIALLY_FILLED"):
+            return web.json_response({"code": -2022, "msg": "Order cancel-replace failed.", "data": {
+                "cancelResult": "FAILURE", "newOrderResult": "NOT_ATTEMPTED",
+                "cancelResponse": {"code": -2011, "msg": "Unknown order sent."}, "newOrderResponse": None}},
+                status=400)
+        canceled = json.loads((await self.cancel_order({"orderId": old.order_id})).text)
+        placed = await self.new_order({k: v for k, v in p.items() if not k.startswith("cancel")})
+        body = json.loads(placed.text)
+        if placed.status != 200:
+            return web.json_response({"code": -2021, "msg": "Order cancel-replace partially failed.", "data": {
+                "cancelResult": "SUCCESS", "newOrderResult": "FAILURE", "cancelResponse": canceled,
+                "newOrderResponse": body}}, status=409)
+        return web.json_response({"cancelResult": "SUCCESS", "newOrderResult": "SUCCESS",
+                                  "cancelResponse": canceled, "newOrderResponse": body})
 
     async def query_order(self, p: dict):
         order = self._find(p)

@@ -64,6 +64,7 @@ class CcxtVenue:
 
         self.exchange_id = exchange
         self._secrets = [s for s in (api_key, secret) if s]
+        self.replaced: set[str] = set()  # venue ids of orders replaced by `amend`: their end is not ours
         config = {"apiKey": api_key, "secret": secret, "options": {**SPOT_OPTIONS, **(options or {})},
                   "enableRateLimit": True}
         self.rest = getattr(ccxt_async, exchange)(dict(config))
@@ -227,6 +228,33 @@ class CcxtVenue:
         return await self.call(self.rest.create_order, market, kind, "buy" if side > 0 else "sell", qty,
                                price if kind == "limit" else None, params, retries=2)
 
+    async def amend(self, symbol: str, client_id: str, side: int, order_type: str, remaining: float,
+                    price: float | None, tif: str | None, post_only: bool, trigger: float | None = None) -> dict:
+        """Replaces an open order by one for the `remaining` quantity at the new prices, under the same client id
+        (ccxt's edit_order; on Binance spot an atomic cancelReplace, which gives the order a new venue id). The
+        replaced order's own end is not reported: the engine's order goes on."""
+        if order_type == "trailing":
+            raise VenueError(f"a trailing stop cannot be changed at {self.rest.id}")
+        market = self.market_of(symbol)["symbol"]
+        at_venue = await self.order(symbol, client_id)
+        if at_venue is None or at_venue.get("status") != "open":
+            raise VenueError(f"{client_id} is not open at the venue")
+        params = {"clientOrderId": client_id}
+        kind = "limit" if order_type.endswith("limit") else "market"
+        if tif and kind == "limit" and not post_only:
+            params["timeInForce"] = tif
+        if post_only:
+            params["postOnly"] = True
+        if order_type in ("stop", "stop_limit"):
+            params["triggerPrice"] = trigger
+        elif order_type.endswith("_if_touched"):  # Binance's names: ccxt's edit_order has no take-profit param
+            kind = "TAKE_PROFIT_LIMIT" if kind == "limit" else "TAKE_PROFIT"
+            params["triggerPrice"] = trigger
+        self.replaced.add(str(at_venue["id"]))
+        return await self.call(self.rest.edit_order, str(at_venue["id"]), market, kind,
+                               "buy" if side > 0 else "sell", remaining,
+                               price if kind.lower().endswith("limit") else None, params, retries=0)
+
     async def cancel(self, symbol: str, client_id: str) -> dict | None:
         """Asks the venue to cancel; None when it no longer has the order open."""
         import ccxt
@@ -281,6 +309,8 @@ class CcxtVenue:
                         continue
                     cid = item.get("clientOrderId") or ""
                     client_of[str(item["id"])] = cid
+                    if str(item["id"]) in self.replaced:
+                        continue  # canceled by an amend: the order goes on under a new venue id
                     status = item.get("status")
                     if status == "open" and cid not in reported:
                         reported[cid] = 0.0

@@ -61,8 +61,9 @@ ORDER_TRIGGERED = 6
 ORDER_PARTIALLY_FILLED = 7
 ORDER_FILLED = 8
 ORDER_PENDING_CANCEL = 9  # live: a cancel is on its way to the venue (the venue's answer ends the order)
+ORDER_PENDING_MODIFY = 10  # live: the venue is to be told of a new quantity or price (a modify, a bracket leg resized)
 ORDER_EVENT_NAMES = ("accepted", "rejected", "denied", "canceled", "expired", "submitted", "triggered",
-                     "partially_filled", "filled", "pending_cancel")
+                     "partially_filled", "filled", "pending_cancel", "pending_modify")
 
 ORDER_DTYPE = np.dtype(_HEAD + [("kind", np.int8), ("side", np.int8), ("qty", np.float64), ("filled_qty", np.float64),
                                 ("price", np.float64), ("tag", np.int32), ("reason", np.int16), ("seq", np.int64)])

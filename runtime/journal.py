@@ -6,8 +6,8 @@ A journal is a directory:
   models, paper or live, start time): what a replay needs to build the same engine.
 - `segment-000001.arrow`, ...: Arrow IPC streams of rows (n, kind, stream, t, data). `n` numbers the inputs; an
   output row carries the number of the input that caused it. `data` holds the raw bytes of the record (a market
-  event in its stream's dtype, a venue report, an order row or a cancel event), so a replay feeds back exactly what
-  the engine saw, bit for bit.
+  event in its stream's dtype, a venue report, an order row, a cancel or a modify event), so a replay feeds back
+  exactly what the engine saw, bit for bit.
 
 Rows are written to the file as they come (an OS write per flush) and fsync'd every `fsync_interval` seconds
 (the scheduler calls `flush`): a crash of the process loses nothing written; a crash of the machine loses at most
@@ -29,8 +29,8 @@ import pyarrow.ipc as ipc
 from .events import ORDER_DTYPE
 from .engine_state import ORDER_ROW_DTYPE
 
-MARKET, CLOCK, REPORT, ORDER_SENT, CANCEL_SENT, STOP = 0, 1, 2, 3, 4, 5
-KIND_NAMES = ("market", "clock", "report", "order", "cancel", "stop")
+MARKET, CLOCK, REPORT, ORDER_SENT, CANCEL_SENT, STOP, MODIFY_SENT = 0, 1, 2, 3, 4, 5, 6
+KIND_NAMES = ("market", "clock", "report", "order", "cancel", "stop", "modify")
 REPORT_DTYPE = np.dtype([("kind", np.int64), ("seq", np.int64), ("a", np.float64), ("b", np.float64),
                          ("c", np.float64), ("d", np.float64), ("trade", np.int64)])  # trade: the fill's key
 SCHEMA = pa.schema([("n", pa.int64()), ("kind", pa.int8()), ("stream", pa.int16()), ("t", pa.int64()),
@@ -75,11 +75,13 @@ class JournalWriter:
                trade: int = 0) -> None:
         self._rows.append((n, REPORT, -1, t, np.array((kind, seq, a, b, c, d, trade), REPORT_DTYPE).tobytes()))
 
-    def outputs(self, n: int, t: int, orders: np.ndarray, cancels: np.ndarray) -> None:
+    def outputs(self, n: int, t: int, orders: np.ndarray, cancels: np.ndarray, modifies: np.ndarray = ()) -> None:
         for row in orders:
             self._rows.append((n, ORDER_SENT, -1, t, row.tobytes()))
         for event in cancels:
             self._rows.append((n, CANCEL_SENT, -1, t, event.tobytes()))
+        for event in modifies:
+            self._rows.append((n, MODIFY_SENT, -1, t, event.tobytes()))
 
     def flush(self, sync: bool | None = None) -> None:
         """Writes the rows held so far; fsyncs when `sync`, or when the interval has passed (sync=None)."""

@@ -24,7 +24,7 @@ import numpy as np
 from . import engine_state as es
 from ..compiler.manifest import STATE_ARRAYS
 from .backtest import Risk, Venue, build
-from .events import BAR_DTYPE, ORDER_DENIED, ORDER_PENDING_CANCEL, TIMER_DTYPE
+from .events import BAR_DTYPE, ORDER_DENIED, ORDER_PENDING_CANCEL, ORDER_PENDING_MODIFY, TIMER_DTYPE
 from .instruments import Instrument
 from .loop import OP_VENUE_REPORT, engine
 
@@ -37,12 +37,14 @@ class Outbox:
 
     orders: np.ndarray   # ORDER_ROW_DTYPE rows that passed the risk engine: to send (live) or sent (paper)
     cancels: np.ndarray  # ORDER_DTYPE `pending_cancel` events: the orders whose cancel to send (live)
+    modifies: np.ndarray  # ORDER_DTYPE `pending_modify` events: the orders whose new quantity or price to send
     events: np.ndarray   # every order event (ORDER_DTYPE), denied ones included
     fills: np.ndarray    # FILL_DTYPE
     logs: list = field(default_factory=list)  # (ts, log row) of the strategy's `log` statements
 
     def __bool__(self) -> bool:
-        return bool(len(self.orders) or len(self.cancels) or len(self.events) or len(self.fills) or self.logs)
+        return bool(len(self.orders) or len(self.cancels) or len(self.modifies) or len(self.events) or
+                    len(self.fills) or self.logs)
 
 
 class BarResampler:
@@ -121,7 +123,7 @@ class LiveEngine:
         self._events_read = self._fills_read = 0  # log rows already collected while items are queued
         eng = self.built.eng
         self.nothing = Outbox(eng[es.E_ROWS][:0].copy(), eng[es.E_EVENTS][:0].copy(), eng[es.E_EVENTS][:0].copy(),
-                              eng[es.E_FILLS][:0].copy())
+                              eng[es.E_EVENTS][:0].copy(), eng[es.E_FILLS][:0].copy())
         eng, state, ctx, out, driver = self.built
         self.tev[0]["ts_event"] = self.tev[0]["ts_recv"] = start_ns
         driver.start(self.tev, state, ctx, out, eng)
@@ -312,9 +314,11 @@ class LiveEngine:
             self._events_read, self._fills_read = int(iv[es.I_N_EVENTS]), int(iv[es.I_N_FILLS])
         denied = set(events["seq"][events["kind"] == ORDER_DENIED].tolist())
         sent = rows[~np.isin(rows["seq"], list(denied))] if denied else rows
-        box = Outbox(sent, events[events["kind"] == ORDER_PENDING_CANCEL], events, fills, logs)
+        kinds = events["kind"]
+        box = Outbox(sent, events[kinds == ORDER_PENDING_CANCEL], events[kinds == ORDER_PENDING_MODIFY], events, fills,
+                     logs)
         if self.journal is not None:
-            self.journal.outputs(self.events_in, t, box.orders, box.cancels)
+            self.journal.outputs(self.events_in, t, box.orders, box.cancels, box.modifies)
         return box
 
 

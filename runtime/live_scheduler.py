@@ -110,6 +110,7 @@ class Scheduler:
         self.spawned = False  # a send was started by the input just handled
         self.booked: set[int] = set()  # the trade keys of the fills fed to the engine (journal.trade_key)
         self.unreported: dict[str, float] = {}  # client id -> when it was sent (or last polled), until a report
+        self.sends: dict[str, asyncio.Task] = {}  # client id -> the request sending it, while in flight
 
     # ---------------------------------------------------------------- set-up
     def _credentials(self) -> tuple[str | None, str | None]:
@@ -178,7 +179,8 @@ class Scheduler:
             if not cfg.paper:
                 await self._reconcile()
             if fresh:  # what `on start` sent, as input 0 (after the reconciliation, which must not see it)
-                journal.outputs(0, self.engine.time, self.engine.started.orders, self.engine.started.cancels)
+                started = self.engine.started
+                journal.outputs(0, self.engine.time, started.orders, started.cancels, started.modifies)
                 self._dispatch(self.engine.started)
             return await self._loop()
         except ConfigError as exc:
@@ -310,10 +312,6 @@ class Scheduler:
         if cfg.duration:
             loop.call_later(cfg.duration, self._request_stop)
         self.log("started", strategy=m.strategy, venue=cfg.venue, paper=cfg.paper, streams=len(tasks))
-        if not cfg.paper:
-            for text in _not_amended_at_the_venue(cfg.strategy):
-                self.log("warning", text=text)
-                print(f"ntc live: warning: {text}", file=sys.stderr)
         try:
             while True:
                 item = await self.queue.get()
@@ -392,10 +390,11 @@ class Scheduler:
         return box
 
     def _dispatch(self, box) -> None:
-        """Logs what the engine did, then sends its orders and cancels (after their journal rows are written)."""
+        """Logs what the engine did, then sends its orders, cancels and changes (after their journal rows are
+        written)."""
         if not box:
             return
-        if len(box.orders) or len(box.cancels):
+        if len(box.orders) or len(box.cancels) or len(box.modifies):
             self.journal.flush(sync=None)
         for f in box.fills:
             self.log("fill", seq=int(f["seq"]), side=int(f["side"]), qty=float(f["qty"]), price=float(f["price"]),
@@ -408,18 +407,31 @@ class Scheduler:
             self.log("order", **fields)
             if not self.cfg.paper:
                 self.store.save_order(fields["client_id"], fields)
-                self._spawn(self._send(fields))
+                self._spawn(self._send(fields), fields["client_id"])
         for ev in box.cancels:
             cid = f"{self.sid}-{int(ev['seq'])}"
             self.log("cancel", client_id=cid)
             if not self.cfg.paper:
                 self._spawn(self.venue.cancel(self.specs[int(ev["instrument"])].symbol, cid))
+        if len(box.modifies):
+            rows = {int(o["seq"]): o for o in self.engine.open_orders()}
+            for seq in dict.fromkeys(int(ev["seq"]) for ev in box.modifies):  # once per order and input
+                if seq in rows:  # not ended by the same input
+                    fields = _order_fields(rows[seq], self.sid, self.specs)
+                    self.log("modify", **fields)
+                    if not self.cfg.paper:
+                        self.store.save_order(fields["client_id"], fields)
+                        self._spawn(self._amend(fields, float(rows[seq]["filled"])))
 
-    def _spawn(self, coro) -> None:
+    def _spawn(self, coro, sends: str | None = None) -> None:
+        """Starts a request to the venue; `sends`: the client id of the order it sends (a change waits for it)."""
         task = asyncio.ensure_future(coro)
         self.spawned = True
         self.sending.add(task)
         task.add_done_callback(self.sending.discard)
+        if sends is not None:
+            self.sends[sends] = task
+            task.add_done_callback(lambda _: self.sends.pop(sends, None))
 
     async def _send(self, fields: dict) -> None:
         try:
@@ -439,6 +451,19 @@ class Scheduler:
             self.log("order_rejected", client_id=fields["client_id"], reason=str(exc))
             await self.queue.put(("report", Report(REPORT_REJECTED, fields["client_id"],
                                                    maker_or_reason=REASON["venue"], t=time.time_ns())))
+
+    async def _amend(self, fields: dict, filled: float) -> None:
+        """Tells the venue of an order's new quantity or prices, once the order has reached it."""
+        cid = fields["client_id"]
+        sending = self.sends.get(cid)
+        if sending is not None:
+            await asyncio.wait([sending])
+        try:
+            await self.venue.amend(fields["symbol"], cid, fields["side"], fields["type"], fields["qty"] - filled,
+                                   fields["price"], fields["tif"], fields["post_only"], fields.get("trigger"))
+        except VenueError as exc:
+            self.log("modify_failed", client_id=cid, reason=str(exc))
+            await self.queue.put(("resync",))  # what the venue holds of it now (replaced, or canceled, or filled)
 
     async def _resync(self) -> None:
         for cid, fields in self.store.orders().items():
@@ -494,32 +519,6 @@ class Scheduler:
 def _seq(client_id: str, sid: str) -> int | None:
     prefix, _, number = client_id.rpartition("-")
     return int(number) if prefix == sid and number.isdigit() else None
-
-
-def _not_amended_at_the_venue(path: str) -> list[str]:
-    """What the strategy changes in its orders that the venue is not told of (the engine's order changes; the
-    venue keeps the order as it was sent): `modify` statements, and bracket legs shrunk by a partial fill."""
-    from ..compiler.frontend import check_file
-    from ..dsl import ast
-    found = []
-
-    def walk(node) -> None:
-        if isinstance(node, ast.Modify):
-            found.append(f"`modify` at line {node.span.line} changes the engine's order, not the venue's")
-        elif isinstance(node, ast.Clause) and node.kind in ("stop_loss", "take_profit") and \
-                not any("bracket" in f for f in found):
-            found.append(f"a bracket (line {node.span.line}): when one leg partly fills, the other is not resized "
-                         "at the venue (it is canceled once it would be empty)")
-        if isinstance(node, list):
-            for item in node:
-                walk(item)
-        elif isinstance(node, ast.Node):
-            for name in type(node).model_fields:
-                walk(getattr(node, name))
-
-    module = check_file(path).module
-    walk(module.items if module is not None else [])
-    return found
 
 
 def _trail_percent(row) -> float | None:

@@ -20,7 +20,7 @@ from .engine_state import (A_RATE, C_ACK_NS, C_HANDLED, C_JITTER_NS, C_LIVE, E_A
                            I_N_FILLS, I_N_ORDERS, I_N_ROWS, I_NEXT_ACTION, I_Q_HEAD, I_Q_TAIL, I_RNG, I_STATUS,
                            NO_TIME, ST_DONE, ST_PENDING, ST_WORKING, STATUS_OVERFLOW)
 from .events import (NO_REASON, ORDER_CANCELED, ORDER_FILLED, ORDER_PARTIALLY_FILLED, ORDER_PENDING_CANCEL,
-                     REASON)
+                     ORDER_PENDING_MODIFY, REASON)
 from .instruments import CURRENCY, FEE_MIN, FEE_PER_UNIT, MAKER_FEE, MULTIPLIER, TAKER_FEE
 from .intents import FLAG_CANCEL_SENT, FLAG_REDUCE_ONLY, NO_ID, TIF_DAY, TIF_GTD, TYPE_LIMIT, TYPE_STOP
 from .jit import hot
@@ -136,6 +136,13 @@ def log_event_of(eng, seq, k, side, qty, filled, price, tag, kind, reason, t):
     if handled(eng, kind):
         enqueue(eng, 2 * i + 1, t)
     return i
+
+
+@hot(inline="always")
+def changed(eng, j, t):
+    """Order row j's quantity or prices changed: live, the venue is to be told (a `pending_modify` event)."""
+    if eng[E_CFG][C_LIVE] == 1.0:
+        log_event(eng, j, ORDER_PENDING_MODIFY, NO_REASON, t)
 
 
 # ---------------------------------------------------------------- the table
@@ -374,6 +381,7 @@ def contingencies(eng, ctx, j, qty, t):
             if c["parent"] == seq and is_open(c):
                 c["qty"] += qty
                 grown = True
+                changed(eng, m, t)
         if not grown:
             group = -2 - seq  # bracket groups are negative, user OCO groups >= 0
             for leg in range(2):
@@ -404,5 +412,7 @@ def contingencies(eng, ctx, j, qty, t):
             c["qty"] -= qty
             if c["qty"] <= c["filled"] + 1e-12 * qty:
                 cancel(eng, ctx, m, NO_REASON, t)
+            else:
+                changed(eng, m, t)
         else:
             cancel(eng, ctx, m, NO_REASON, t)

@@ -17,8 +17,8 @@ from .backtest import Risk, Venue
 from .engine_state import ORDER_ROW_DTYPE
 from .events import ORDER_DTYPE
 from .instruments import Instrument
-from .journal import (CANCEL_SENT, CLOCK, MARKET, ORDER_SENT, REPORT, STOP, JournalError, read_header, read_rows,
-                      report_fields)
+from .journal import (CANCEL_SENT, CLOCK, MARKET, MODIFY_SENT, ORDER_SENT, REPORT, STOP, JournalError, read_header,
+                      read_rows, report_fields)
 from .live import LiveEngine
 
 
@@ -66,7 +66,8 @@ def engine_for(header: dict, strategy=None) -> LiveEngine:
 
 
 def _sent(box) -> list[tuple[int, bytes]]:
-    return [(ORDER_SENT, r.tobytes()) for r in box.orders] + [(CANCEL_SENT, e.tobytes()) for e in box.cancels]
+    return ([(ORDER_SENT, r.tobytes()) for r in box.orders] + [(CANCEL_SENT, e.tobytes()) for e in box.cancels]
+            + [(MODIFY_SENT, e.tobytes()) for e in box.modifies])
 
 
 def _describe(kind: int, data: bytes | None) -> tuple[str, int | None]:
@@ -77,6 +78,8 @@ def _describe(kind: int, data: bytes | None) -> tuple[str, int | None]:
         return (f"order #{int(r['seq'])} side {int(r['side'])} qty {float(r['qty'])} price {float(r['price'])} "
                 f"type {int(r['order_type'])}", int(r["source_line"]) if r["source_line"] >= 0 else None)
     e = np.frombuffer(data, ORDER_DTYPE)[0]
+    if kind == MODIFY_SENT:
+        return f"change of order #{int(e['seq'])} to qty {float(e['qty'])} price {float(e['price'])}", None
     return f"cancel of order #{int(e['seq'])}", None
 
 
@@ -86,7 +89,7 @@ def replay(directory: str | Path, strategy=None) -> ReplayResult:
     expected: dict[int, list[tuple[int, bytes]]] = {}
     inputs: list[tuple] = []
     for n, kind, stream, t, data in read_rows(directory):
-        if kind in (ORDER_SENT, CANCEL_SENT):
+        if kind in (ORDER_SENT, CANCEL_SENT, MODIFY_SENT):
             expected.setdefault(n, []).append((kind, data))
         else:
             inputs.append((n, kind, stream, t, data))

@@ -25,7 +25,8 @@ from .intents import (ACTION_CANCEL, ACTION_CLOSE, ACTION_MODIFY, ACTION_ORDER, 
                       TYPE_TRAILING)
 from .jit import hot
 from .matching import match_at, match_book
-from .orders import cancel, compact, expiry, fill, finish, is_open, latency, log_event, new_row, next_action, open_count
+from .orders import (cancel, changed, compact, expiry, fill, finish, is_open, latency, log_event, new_row, next_action,
+                     open_count)
 from .portfolio import refresh
 from .risk import check, update_state
 
@@ -93,7 +94,7 @@ def submit_intents(eng, ctx, out, n, t):
         elif action == ACTION_CANCEL:
             cancel_matching(eng, ctx, it["instrument"], it["tag"], t)
         elif action == ACTION_MODIFY:
-            modify(eng, it)
+            modify(eng, it, t)
     if eng[E_IV][I_DONE_ROWS] > 0:
         compact(eng)
     next_action(eng)
@@ -224,7 +225,7 @@ def cancel_matching(eng, ctx, k, tag, t):
 
 
 @hot
-def modify(eng, it):
+def modify(eng, it, t):
     """`modify "tag"`: the given price, trigger, trailing distance or quantity of every open order with the tag."""
     orders = eng[E_ORDERS]
     spec = eng[E_SPEC]
@@ -242,6 +243,7 @@ def modify(eng, it):
             o["trail"] = it["trail"]
         if it["qty"] == it["qty"]:
             o["qty"] = max(to_lot(it["qty"], spec[k, LOT]) if rounding else it["qty"], o["filled"])
+        changed(eng, j, t)
 
 
 # ---------------------------------------------------------------- time passing

@@ -145,6 +145,44 @@ def test_live_rejection_reaches_the_strategy_with_the_venues_reason(tmp_path):
     assert len(engine.open_orders()) == 0
 
 
+BRACKET = """strategy Bracket
+instrument x = "TEST.XNAS"
+data x bars 1m
+var step: int = 0
+on bar x:
+    step += 1
+    if step == 1:
+        buy x 10 limit 99 tag "entry" stop_loss 90 take_profit 110
+    elif step == 2:
+        modify "entry" limit 98
+"""
+
+
+def test_live_order_changes_are_sent_as_pending_modify_events(tmp_path):
+    """Live, the venue holds the orders: every change the engine makes to one is an order to send (a `modify`,
+    a bracket leg grown by its entry's next fill, a leg shrunk by its sibling's fill), with the new values."""
+    strategy = compile_text(BRACKET, tmp_path)
+    engine = LiveEngine(strategy, [default_instrument("TEST.XNAS")], start_ns=0)
+    data = bars([100.0, 100.0])
+    (entry,) = engine.market(0, data[0]).orders
+    seq = int(entry["seq"])
+    engine.report(REPORT_ACCEPTED, seq)
+    box = engine.market(0, data[1])  # `modify "entry"`
+    assert [(int(e["seq"]), float(e["price"]), float(e["qty"])) for e in box.modifies] == [(seq, 98.0, 10.0)]
+    _, box = engine.report(REPORT_FILL, seq, 4.0, 98.0, 0.0, 1.0)  # the legs open for 4
+    legs = {int(o["order_type"]): int(o["seq"]) for o in box.orders}
+    assert sorted(float(o["qty"]) for o in box.orders) == [4.0, 4.0] and len(box.modifies) == 0
+    for leg in legs.values():
+        engine.report(REPORT_ACCEPTED, leg)
+    _, box = engine.report(REPORT_FILL, seq, 6.0, 98.0, 0.0, 1.0)  # the entry's next fill grows both legs
+    assert sorted((int(e["seq"]), float(e["qty"])) for e in box.modifies) == \
+        sorted((leg, 10.0) for leg in legs.values())
+    stop, target = legs[2], legs[1]  # TYPE_STOP, TYPE_LIMIT
+    _, box = engine.report(REPORT_FILL, target, 3.0, 110.0, 0.0, 1.0)  # the target fills 3: the stop shrinks to 7
+    assert [(int(e["seq"]), float(e["qty"])) for e in box.modifies] == [(stop, 7.0)]
+    assert len(box.cancels) == 0
+
+
 def test_the_risk_engine_denies_live_orders_before_they_are_sent(tmp_path):
     strategy = compile_text(LIMIT_THEN_CANCEL, tmp_path)
     engine = LiveEngine(strategy, [default_instrument("TEST.XNAS")], risk=Risk(max_order_qty=5.0), start_ns=0)

@@ -340,12 +340,14 @@ TRIGGERED = """strategy Triggered
 instrument btc = "BTCUSDT.BINANCE"
 data btc quotes
 var bought: bool = false
+var exiting: bool = false
 on quote btc:
     if not bought:
         bought = true
         buy btc 0.01 tag "entry"
 on fill:
-    if fill.tag == "entry":
+    if fill.tag == "entry" and position(btc) > 0.0099 and not exiting:  # the whole entry: a spot sell needs it
+        exiting = true
         sell btc 0.01 {exit} tag "exit"
 """
 
@@ -384,7 +386,8 @@ def test_triggered_orders_trigger_at_the_venue(tmp_path, exit_clause, venue_type
     if offset is None:
         assert trigger == 0.0 and orders[1]["trailingDelta"] == 10
     else:
-        assert trigger == pytest.approx(float(orders[0]["cummulativeQuoteQty"]) / 0.01 + offset, abs=0.01)
+        last_entry_fill = [e for e in log_events(tmp_path / "run") if e["event"] == "fill" and e["seq"] == 0][-1]
+        assert trigger == pytest.approx(last_entry_fill["price"] + offset, abs=0.01)
     events = log_events(tmp_path / "run")
     assert events[-1]["positions"]["BTCUSDT.BINANCE"] == pytest.approx(0.0, abs=1e-12)
     result = replay(tmp_path / "run")
@@ -408,17 +411,6 @@ def test_only_trailing_stops_by_whole_basis_points_are_sent():
     assert _trail_percent(row(1.25, TRAIL_PERCENT)) == 1.25
     assert _trail_percent(row(0.125, TRAIL_PERCENT)) is None
     assert _trail_percent(row(5.0, TRAIL_TICKS)) is None
-
-
-def test_order_changes_the_venue_is_not_told_of_are_announced(tmp_path):
-    from nts.runtime.live_scheduler import _not_amended_at_the_venue
-    path = tmp_path / "amends.nts"
-    path.write_text('strategy Amends\ninstrument btc = "BTCUSDT.BINANCE"\ndata btc quotes\non quote btc:\n'
-                    '    buy btc 0.01 limit btc.bid tag "e" stop_loss btc.bid - 50 take_profit btc.bid + 50\n'
-                    '    modify "e" limit btc.bid - 1\n')
-    found = _not_amended_at_the_venue(str(path))
-    assert len(found) == 2 and "line 5" in found[0] and "modify" in found[1] and "line 6" in found[1]
-    assert _not_amended_at_the_venue(str(STRATEGY)) == []
 
 
 @pytest.mark.parametrize("paper", [False, True], ids=["live", "paper"])
@@ -452,3 +444,53 @@ def test_a_book_strategy_trades_on_the_venues_depth_and_replays_identically(sim,
         e["client_id"] for e in events if e["event"] == "order")
     position = sum((1 if e["side"] > 0 else -1) * e["qty"] for e in events if e["event"] == "fill")
     assert venue["balances"]["BTC"] == pytest.approx(position, abs=1e-9)
+
+
+AMEND = """strategy Amend
+instrument btc = "BTCUSDT.BINANCE"
+data btc quotes
+var n: int = 0
+on quote btc:
+    n += 1
+    if n == 1:
+        buy btc 0.01 limit btc.bid - 1000 tag "rest"
+    elif n == 60:
+        modify "rest" limit btc.bid - 900 qty 0.02
+    elif n == 120:
+        modify "rest" limit btc.ask + 5
+"""
+
+
+def test_modify_changes_the_order_at_the_venue(sim, tmp_path):
+    """`modify` live: the venue replaces the resting order (Binance's cancelReplace through ccxt's edit_order)
+    under the same client id, with the new quantity and price; the last change crosses the spread and fills.
+    The replaced orders' cancellations are not the strategy's: its order goes on. The replay sends the same
+    changes."""
+    strategy = tmp_path / "amend.nts"
+    strategy.write_text(AMEND)
+    folder = tmp_path / "amend"
+    env = dict(os.environ, NTS_API_KEY=KEY, NTS_API_SECRET=SECRET)
+    proc = subprocess.Popen([sys.executable, "-m", "nts.compiler.cli", "live", str(strategy), "--url", sim.url,
+                             "--journal", str(folder)], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            text=True)
+    STARTED.append(proc)
+    wait_done(sim)
+    settle(sim, folder)
+    time.sleep(1.0)
+    proc.send_signal(signal.SIGTERM)
+    out, err = proc.communicate(timeout=60)
+    assert proc.returncode == 0, err[-2000:]
+    orders = sim.state()["orders"]
+    assert [(o["clientOrderId"], o["status"], o["origQty"]) for o in orders] == [
+        ("amend-0", "CANCELED", "0.01000000"), ("amend-0", "CANCELED", "0.02000000"),
+        ("amend-0", "FILLED", "0.02000000")]
+    events = log_events(folder)
+    changes = [e for e in events if e["event"] == "modify"]
+    assert [e["qty"] for e in changes] == [0.02, 0.02]
+    assert [float(o["price"]) for o in orders[1:]] == pytest.approx([e["price"] for e in changes], abs=0.01)
+    assert sum(e["qty"] for e in events if e["event"] == "fill") == pytest.approx(0.02)
+    assert not [e for e in events if e["event"] in ("modify_failed", "order_rejected")]
+    assert events[-1]["positions"]["BTCUSDT.BINANCE"] == pytest.approx(0.02)
+    assert sim.state()["balances"]["BTC"] == pytest.approx(0.02)
+    result = replay(folder)
+    assert result.returncode == 0 and result.stdout.startswith("identical"), result.stdout + result.stderr
