@@ -466,12 +466,12 @@ class Scheduler:
             await self.queue.put(("resync",))  # what the venue holds of it now (replaced, or canceled, or filled)
 
     async def _resync(self) -> None:
-        for cid, fields in self.store.orders().items():
-            seq = int(fields["seq"])
-            if any(int(o["seq"]) == seq for o in self.engine.open_orders()):
-                order = await self.venue.order(fields["symbol"], cid)
-                if order is not None:
-                    await self._feed_venue_order(fields, order)
+        """What the venue says of each order the engine holds open (after a reconnect, or polling)."""
+        for row in self.engine.open_orders():
+            fields = _order_fields(row, self.sid, self.specs)
+            order = await self.venue.order(fields["symbol"], fields["client_id"])
+            if order is not None:
+                await self._feed_venue_order(fields, order)
 
     async def _poll_orders(self) -> None:
         """The REST polling fallback of the user-data stream (ACK_TIMEOUT_S, POLL_ALL_S)."""
