@@ -43,6 +43,15 @@ class JournalError(RuntimeError):
     """A journal that cannot be read (missing, of another format)."""
 
 
+def _warm_up() -> None:
+    """pyarrow sets up its IPC writing on first use (0.2 s here): done at start, not on the first order's path."""
+    sink = pa.BufferOutputStream()
+    with ipc.new_stream(sink, SCHEMA) as writer:
+        writer.write_batch(pa.record_batch([pa.array([0], pa.int64()), pa.array([0], pa.int8()),
+                                            pa.array([0], pa.int16()), pa.array([0], pa.int64()),
+                                            pa.array([b""], pa.binary())], schema=SCHEMA))
+
+
 class JournalWriter:
     def __init__(self, directory: str | Path, header: dict, fsync_interval: float = 1.0,
                  segment_rows: int = 1_000_000):
@@ -61,6 +70,7 @@ class JournalWriter:
         self._file = self._writer = None
         self._in_segment = 0
         self._synced = time.monotonic()
+        _warm_up()
 
     def market(self, n: int, stream: int, record: np.ndarray) -> None:
         self._rows.append((n, MARKET, stream, int(record["ts_event"]), record.tobytes()))
