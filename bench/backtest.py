@@ -170,17 +170,19 @@ def compile_times() -> None:
 
 def peak_memory(n: int) -> dict:
     """Peak RSS of a run of n bars in a fresh process, and its baseline: the process after loading the compiled
-    strategy and engine (a 1,000-bar run), before the data is made."""
-    code = (f"import sys; sys.path.insert(0, {str(ROOT / 'bench')!r}); import backtest as b, nts, resource, json;"
+    strategy and engine (a 1,000-bar run), before the data is made. Read from /proc (VmHWM, the peak of this
+    process image): getrusage's ru_maxrss keeps the parent's peak across fork and exec."""
+    code = (f"import sys; sys.path.insert(0, {str(ROOT / 'bench')!r}); import backtest as b, nts, json;"
+            "hwm = lambda: next(int(l.split()[1]) for l in open('/proc/self/status') if l.startswith('VmHWM')) / 1024;"
             f"s = nts.compile({str(ROOT / 'examples' / 'ema_cross.nts')!r});"
             "from nts.runtime.backtest import run_engine;"
             "p = {'fast': 10, 'slow': 30, 'allow_short': True};"
             "run_engine(s, {'spy': b.minute_bars(1000)}, params=p, cash=1e6);"
-            "base = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024;"
+            "base = hwm();"
             f"bars = b.minute_bars({n});"
             "r = run_engine(s, {'spy': bars}, params=p, cash=1e6);"
             "out = sum(a.nbytes for a in (r.fills, r.events, r.orders, r.equity_ts, r.equity, r.records, r.log_ts));"
-            "print(json.dumps({'rss_mb': resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 'base_mb': base,"
+            "print(json.dumps({'rss_mb': hwm(), 'base_mb': base,"
             " 'data_mb': bars.nbytes / 2**20, 'results_mb': out / 2**20, 'scipy': 'scipy' in sys.modules}))")
     out = subprocess.run([sys.executable, "-c", code], check=True, capture_output=True, text=True).stdout
     return json.loads(out.strip().splitlines()[-1])
