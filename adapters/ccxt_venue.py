@@ -211,12 +211,7 @@ class CcxtVenue:
         """`order_type`: market, limit, stop or stop_limit (a market or limit order once the price reaches
         `trigger` moving against the order: up for a buy), market_if_touched or limit_if_touched (the same, the
         price moving in the order's favour), trailing (a stop `trail_percent` away from the best price since)."""
-        params = {"clientOrderId": client_id}
-        kind = "limit" if order_type.endswith("limit") else "market"
-        if tif and kind == "limit" and not post_only:
-            params["timeInForce"] = tif
-        if post_only:
-            params["postOnly"] = True
+        kind, params = _order_params(client_id, order_type, tif, post_only)
         # ccxt's unified trigger params; on Binance spot: STOP_LOSS(_LIMIT) and TAKE_PROFIT(_LIMIT)
         if order_type in ("stop", "stop_limit"):
             params["stopLossPrice"] = trigger
@@ -239,12 +234,7 @@ class CcxtVenue:
         at_venue = await self.order(symbol, client_id)
         if at_venue is None or at_venue.get("status") != "open":
             raise VenueError(f"{client_id} is not open at the venue")
-        params = {"clientOrderId": client_id}
-        kind = "limit" if order_type.endswith("limit") else "market"
-        if tif and kind == "limit" and not post_only:
-            params["timeInForce"] = tif
-        if post_only:
-            params["postOnly"] = True
+        kind, params = _order_params(client_id, order_type, tif, post_only)
         if order_type in ("stop", "stop_limit"):
             params["triggerPrice"] = trigger
         elif order_type.endswith("_if_touched"):  # Binance's names: ccxt's edit_order has no take-profit param
@@ -387,6 +377,17 @@ def _localize(urls: dict, base_url: str) -> None:
         ws_urls["spot"] = f"{ws}/ws"
         if isinstance(ws_urls.get("ws-api"), dict):
             ws_urls["ws-api"]["spot"] = f"{ws}/ws-api/v3"
+
+
+def _order_params(client_id: str, order_type: str, tif: str | None, post_only: bool) -> tuple[str, dict]:
+    """ccxt's order type (market or limit) of one of ours, and the params every order takes."""
+    kind = "limit" if order_type.endswith("limit") else "market"
+    params = {"clientOrderId": client_id}
+    if tif and kind == "limit" and not post_only:
+        params["timeInForce"] = tif
+    if post_only:
+        params["postOnly"] = True
+    return kind, params
 
 
 def _book_record(book: dict, depth: int, instrument: int, recv: int) -> np.void:

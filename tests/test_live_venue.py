@@ -82,9 +82,9 @@ def no_process_left():
             proc.wait()
 
 
-def live(sim, folder: Path, *extra, paper=False, wait=True, duration=None):
+def live(sim, folder: Path, *extra, paper=False, wait=True, duration=None, strategy: Path = STRATEGY):
     env = dict(os.environ, NTS_API_KEY=KEY, NTS_API_SECRET=SECRET)
-    args = [sys.executable, "-m", "nts.compiler.cli", "live", str(STRATEGY), "--url", sim.url,
+    args = [sys.executable, "-m", "nts.compiler.cli", "live", str(strategy), "--url", sim.url,
             "--journal", str(folder), *(["--paper"] if paper else []),
             *(["--duration", str(duration)] if duration else []), *extra]
     proc = subprocess.Popen(args, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
@@ -110,6 +110,17 @@ def settle(sim, folder: Path, timeout: float = 20.0) -> None:
         if time.time() > end:
             return  # the assertions that follow say what is missing
         time.sleep(0.2)
+
+
+def stop_when_done(sim, folder: Path, proc: subprocess.Popen, linger: float = 1.0) -> list[dict]:
+    """Lets the run see the whole feed and the venue's last reports, stops it (SIGTERM, exit 0) and returns its log."""
+    wait_done(sim)
+    settle(sim, folder)
+    time.sleep(linger)
+    proc.send_signal(signal.SIGTERM)
+    out, err = proc.communicate(timeout=60)
+    assert proc.returncode == 0, err[-3000:]
+    return log_events(folder)
 
 
 def log_events(folder: Path) -> list[dict]:
@@ -272,13 +283,7 @@ def misbehave(sim, folder: Path) -> None:
     sim.control(delay_ms=0, reject_orders=1)
     time.sleep(1.0)
     sim.control(drop_ws=True)
-    wait_done(sim)
-    settle(sim, folder)
-    time.sleep(1.5)
-    proc.send_signal(signal.SIGTERM)
-    out, err = proc.communicate(timeout=60)
-    assert proc.returncode == 0, err[-3000:]
-    events = log_events(folder)
+    events = stop_when_done(sim, folder, proc, linger=1.5)
     venue = sim.state()
     client_ids = [o["clientOrderId"] for o in venue["orders"]]
     assert len(client_ids) == len(set(client_ids))
@@ -363,13 +368,9 @@ def test_triggered_orders_trigger_at_the_venue(tmp_path, exit_clause, venue_type
     its trigger, and the fill comes back to the strategy."""
     strategy = tmp_path / "triggered.nts"
     strategy.write_text(TRIGGERED.replace("{exit}", exit_clause))
-    env = dict(os.environ, NTS_API_KEY=KEY, NTS_API_SECRET=SECRET)
     sim = Simulator(loop=True)  # however late the entry comes (a busy machine), the price passes the trigger
     try:
-        proc = subprocess.Popen([sys.executable, "-m", "nts.compiler.cli", "live", str(strategy), "--url",
-                                 sim.url, "--journal", str(tmp_path / "run")], env=env, stdout=subprocess.PIPE,
-                                stderr=subprocess.PIPE, text=True)
-        STARTED.append(proc)
+        proc = live(sim, tmp_path / "run", wait=False, strategy=strategy)
         end = time.time() + 120
         while [(o["type"], o["status"]) for o in sim.state()["orders"]][1:] != [(venue_type, "FILLED")]:
             assert time.time() < end and proc.poll() is None, sim.state()["orders"]
@@ -419,18 +420,8 @@ def test_a_book_strategy_trades_on_the_venues_depth_and_replays_identically(sim,
     the engine's book snapshots; the run trades (at the venue, or on paper against the same book), the venue
     agrees, and the replay decides the same."""
     folder = tmp_path / "book"
-    env = dict(os.environ, NTS_API_KEY=KEY, NTS_API_SECRET=SECRET)
-    proc = subprocess.Popen([sys.executable, "-m", "nts.compiler.cli", "live", str(EXAMPLES / "btc_book.nts"),
-                             "--url", sim.url, "--journal", str(folder), *(["--paper"] if paper else [])],
-                            env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    STARTED.append(proc)
-    wait_done(sim)
-    settle(sim, folder)
-    time.sleep(1.0)
-    proc.send_signal(signal.SIGTERM)
-    out, err = proc.communicate(timeout=60)
-    assert proc.returncode == 0, err[-2000:]
-    events = log_events(folder)
+    proc = live(sim, folder, paper=paper, wait=False, strategy=EXAMPLES / "btc_book.nts")
+    events = stop_when_done(sim, folder, proc)
     result = replay(folder)
     assert result.returncode == 0 and result.stdout.startswith("identical"), result.stdout + result.stderr
     if paper:
@@ -469,22 +460,12 @@ def test_modify_changes_the_order_at_the_venue(sim, tmp_path):
     strategy = tmp_path / "amend.nts"
     strategy.write_text(AMEND)
     folder = tmp_path / "amend"
-    env = dict(os.environ, NTS_API_KEY=KEY, NTS_API_SECRET=SECRET)
-    proc = subprocess.Popen([sys.executable, "-m", "nts.compiler.cli", "live", str(strategy), "--url", sim.url,
-                             "--journal", str(folder)], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                            text=True)
-    STARTED.append(proc)
-    wait_done(sim)
-    settle(sim, folder)
-    time.sleep(1.0)
-    proc.send_signal(signal.SIGTERM)
-    out, err = proc.communicate(timeout=60)
-    assert proc.returncode == 0, err[-2000:]
+    proc = live(sim, folder, wait=False, strategy=strategy)
+    events = stop_when_done(sim, folder, proc)
     orders = sim.state()["orders"]
     assert [(o["clientOrderId"], o["status"], o["origQty"]) for o in orders] == [
         ("amend-0", "CANCELED", "0.01000000"), ("amend-0", "CANCELED", "0.02000000"),
         ("amend-0", "FILLED", "0.02000000")]
-    events = log_events(folder)
     changes = [e for e in events if e["event"] == "modify"]
     assert [e["qty"] for e in changes] == [0.02, 0.02]
     assert [float(o["price"]) for o in orders[1:]] == pytest.approx([e["price"] for e in changes], abs=0.01)
