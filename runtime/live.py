@@ -19,6 +19,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+import numba
 import numpy as np
 
 from . import engine_state as es
@@ -128,6 +129,11 @@ class LiveEngine:
         self.tev[0]["ts_event"] = self.tev[0]["ts_recv"] = start_ns
         driver.start(self.tev, state, ctx, out, eng)
         self.started = self._collect(start_ns)
+        # The run loop is compiled (or loaded from Numba's cache) on its first call: here, not on the first tick
+        # (with nothing cached that takes seconds, while the venue's feed goes on).
+        if hasattr(driver.run, "compile"):  # not under NUMBA_DISABLE_JIT
+            args = (*self.none, self.cur, start_ns, self.timers, self.tev, state, ctx, out, eng, 1)
+            driver.run.compile(tuple(numba.typeof(a) for a in args))
 
     # ---------------------------------------------------------------- inputs
     def market(self, i: int, record) -> Outbox:
