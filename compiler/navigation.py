@@ -62,14 +62,10 @@ class Index:
     # ------------------------------------------------------------ queries
     def occurrence_at(self, path: str, line: int, col: int) -> Occurrence | None:
         """The occurrence under a cursor (a cursor just after a name counts, as editors place it there)."""
-        best = None
-        for occ in self.occurrences:
-            s = occ.span
-            if s.path == path and s.line == line and s.col <= col <= s.end_col:
-                if best is None or (s.end_col - s.col) < (best.span.end_col - best.span.col) or \
-                        (best.span.end_col == col and s.col <= col < s.end_col):
-                    best = occ
-        return best
+        hits = [o for o in self.occurrences
+                if o.span.path == path and o.span.line == line and o.span.col <= col <= o.span.end_col]
+        # a name the cursor is inside before one it is just after (`a.b` with the cursor on `b`), then the narrowest
+        return min(hits, key=lambda o: (o.span.end_col == col, o.span.end_col - o.span.col), default=None)
 
     def references(self, symbol: Symbol, include_decl: bool = True) -> list[Span]:
         return [o.span for o in self.occurrences if o.symbol is symbol and (include_decl or not o.is_decl)]
