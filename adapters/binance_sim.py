@@ -6,8 +6,14 @@ feed (examples/data/binance/) and matching orders with the backtest's matching e
 
 It serves one account (API key and secret from --key/--secret, or NTS_SIM_KEY/NTS_SIM_SECRET). The feed starts
 replaying when the first client subscribes to a market stream, or on `POST /sim/start`; `--speed` scales the
-recorded gaps between messages (0: as fast as it can). Market data keeps its recorded timestamps; the venue's clock
-for orders and fills is the time of the last message replayed.
+recorded gaps between messages (0: as fast as it can). Market data keeps its recorded gaps, its times moved to now;
+the venue's clock for orders and fills is the time of the last message replayed.
+
+Bar mode serves bar files as the klines of markets named on the command line, time-compressed (one bar close every
+`--bar-gap` seconds), and matches orders on the bars as a backtest does (the next bar's open, then its path):
+
+    python -m nts.adapters.binance_sim --bars SPY=examples/data/lean/equity/usa/daily/spy.zip --interval 1d \
+        --from 2019-01-01 --bar-gap 0.2
 
 Test controls (not Binance's): `GET /sim/state` (orders, trades, balances: the venue's own records) and
 `POST /sim/control` with JSON, to misbehave: `{"drop_ws": true}` closes every websocket, `{"delay_ms": 200}` delays
@@ -29,9 +35,11 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
 from aiohttp import WSMsgType, web
 
 from ..runtime import engine_state as es
+from .files import read_events
 from ..runtime import sim_venue
 from ..runtime.context import context_array
 from ..runtime.events import ORDER_ACCEPTED, ORDER_CANCELED, ORDER_REJECTED, ORDER_FILLED, ORDER_PARTIALLY_FILLED
@@ -57,6 +65,9 @@ class Market:
     base: str
     quote: str
     spec: Instrument
+    k: int = 0  # its row in the matching engine
+    bars: np.ndarray | None = None  # bar mode: the bars it serves as klines (times moved to now)
+    interval: str = ""  # their kline interval
 
     def exchange_info(self) -> dict:
         s = self.spec
@@ -81,6 +92,18 @@ def btcusdt() -> Market:
     return Market("BTCUSDT", "BTC", "USDT", Instrument(symbol="BTCUSDT.BINANCE", kind="spot", currency="USDT",
                                                        tick_size=0.01, lot_size=0.00001, min_qty=0.00001,
                                                        min_notional=5.0, maker_fee=0.001, taker_fee=0.001))
+
+
+def bar_market(name: str, bars: np.ndarray, interval: str, k: int) -> Market:
+    """A market serving `bars`: `SPY` an equity-like one (quote USD, whole shares), `BTC/USD` a pair (lots of
+    0.00001). The market's id is the name without the slash, as Binance writes its symbols."""
+    base, _, quote = name.partition("/")
+    quote = quote or "USD"
+    lot = 0.00001 if "/" in name else 1.0
+    symbol = base + (quote if "/" in name else "")
+    spec = Instrument(symbol=symbol, kind="spot", currency=quote, tick_size=0.01, lot_size=lot, min_qty=lot,
+                      min_notional=0.0, maker_fee=0.001, taker_fee=0.001)
+    return Market(symbol, base, quote, spec, k, bars, interval)
 
 
 def read_feed(path: Path) -> tuple[dict, list[tuple[int, str, dict]]]:
@@ -132,11 +155,22 @@ class Order:
 
 class BinanceSim:
     def __init__(self, api_key: str, secret: str, feed: Path = FEED, speed: float = 1.0,
-                 balances: dict[str, float] | None = None):
+                 balances: dict[str, float] | None = None, bars: dict[str, np.ndarray] | None = None,
+                 interval: str = "1d", bar_gap: float = 0.2):
+        """`bars` (bar mode): {market name: its bars} served as klines of `interval` instead of the recorded
+        feed, one close every `bar_gap` seconds (see `bar_market` for the names)."""
         self.api_key, self.secret = api_key, secret.encode()
         self.speed = speed
-        self.market = btcusdt()
-        self.snapshot, self.messages = read_feed(feed)
+        self.bar_gap = bar_gap
+        if bars:
+            markets = [bar_market(name, b, interval, k) for k, (name, b) in enumerate(bars.items())]
+            self.snapshot, self.messages = {"bids": [], "asks": [], "lastUpdateId": 1}, []
+            self.length = len(np.unique(np.concatenate([b["ts_event"] for b in bars.values()])))
+        else:
+            markets = [btcusdt()]
+            self.snapshot, self.messages = read_feed(feed)
+            self.length = len(self.messages)
+        self.markets = {m.symbol: m for m in markets}
         self.book = {"bids": {float(p): float(q) for p, q in self.snapshot["bids"]},
                      "asks": {float(p): float(q) for p, q in self.snapshot["asks"]}}
         self.last_update_id = int(self.snapshot["lastUpdateId"])
@@ -147,17 +181,19 @@ class BinanceSim:
         self.loop = False  # replay the feed again and again (a soak test)
         self.passes = 0
         self.id_offset = 0
-        self.klines: list[list] = []  # closed 1m klines
-        self.kline: list | None = None
-        self.free = {"BTC": 0.0, "USDT": 100_000.0, **(balances or {})}
+        # each market's klines: [open time ms, open, high, low, close, volume]; the closed ones, the open one
+        self.klines: dict[str, list[list]] = {m: [] for m in self.markets}
+        self.kline: dict[str, list | None] = {m: None for m in self.markets}
+        self.free = {**{m.quote: 100_000.0 for m in markets}, **{m.base: 0.0 for m in markets}, **(balances or {})}
         self.locked = {a: 0.0 for a in self.free}
         self.orders: dict[int, Order] = {}
         self.by_client: dict[str, int] = {}
         self.trades: list[dict] = []
         self.next_order_id = 1_000
         self.next_trade_id = 1
-        self.eng = sim_venue.new_venue(spec_rows([self.market.spec]))
-        self.ctx = context_array(1)
+        self.eng = self._venue(markets)
+        self.ctx = context_array(len(markets))
+        self._warm_up(markets)
         self.streams: dict[str, set] = {}  # stream name -> its websockets
         self.users: set = set()  # user data websockets (ws-api)
         self.sockets: set = set()
@@ -165,6 +201,21 @@ class BinanceSim:
         self.started = asyncio.Event()
         self.done = asyncio.Event()
         self.requests = 0
+
+    @staticmethod
+    def _venue(markets: list[Market]) -> tuple:
+        return sim_venue.new_venue(spec_rows([m.spec for m in markets]),
+                                   bars=np.array([m.bars is not None for m in markets]))
+
+    def _warm_up(self, markets: list[Market]) -> None:
+        """Each of the matching engine's entry points once, on a scratch venue: compiled (or loaded from Numba's
+        cache) now, not on the first order, which would otherwise reach the book late."""
+        eng, ctx = self._venue(markets), context_array(len(markets))
+        sim_venue.book(eng, ctx, 0, 99.0, 1.0, 101.0, 1.0, 1)
+        sim_venue.bar(eng, ctx, 0, 100.0, 101.0, 99.0, 100.0, 2)
+        sim_venue.submit(eng, ctx, 0, 1, 1.0, TYPE_LIMIT, 90.0, float("nan"), float("nan"), TRAIL_PERCENT, TIF_GTC,
+                         0, 1, 3)
+        sim_venue.cancel(eng, ctx, 1, 4)
 
     # ---------------------------------------------------------------- the app
     def app(self) -> web.Application:
@@ -227,7 +278,8 @@ class BinanceSim:
     # ---------------------------------------------------------------- public REST
     async def exchange_info(self, request):
         return web.json_response({"timezone": "UTC", "serverTime": int(time.time() * 1000), "rateLimits": [],
-                                  "exchangeFilters": [], "symbols": [self.market.exchange_info()]})
+                                  "exchangeFilters": [],
+                                  "symbols": [m.exchange_info() for m in self.markets.values()]})
 
     async def depth(self, request):
         limit = int(request.query.get("limit", 100))
@@ -237,21 +289,31 @@ class BinanceSim:
                                   "asks": [[fmt(p), fmt(q)] for p, q in asks]})
 
     async def get_klines(self, request):
+        """The closed klines and the open one, as Binance answers."""
+        symbol = request.query.get("symbol", "")
+        if symbol not in self.markets:
+            return error(400, -1121, "Invalid symbol.")
         start = int(request.query.get("startTime", 0))
         limit = int(request.query.get("limit", 500))
-        rows = [k for k in self.klines if k[0] >= start][-limit:]
-        return web.json_response([[k[0], fmt(k[1]), fmt(k[2]), fmt(k[3]), fmt(k[4]), fmt(k[5]), k[0] + 59_999,
+        span = interval_ms(self.markets[symbol].interval or "1m")
+        rows = self.klines[symbol] + [self.kline[symbol]] * (self.kline[symbol] is not None)
+        rows = [k for k in rows if k[0] >= start][-limit:]
+        return web.json_response([[k[0], fmt(k[1]), fmt(k[2]), fmt(k[3]), fmt(k[4]), fmt(k[5]), k[0] + span - 1,
                                    "0", 0, "0", "0", "0"] for k in rows])
 
     async def book_ticker(self, request):
-        m = self.eng[es.E_MARKET][0]
-        return web.json_response([{"symbol": self.market.symbol, "bidPrice": fmt(m[es.M_BID]),
-                                   "bidQty": fmt(m[es.M_BID_SIZE]), "askPrice": fmt(m[es.M_ASK]),
-                                   "askQty": fmt(m[es.M_ASK_SIZE])}])
+        rows = []
+        for market in self.markets.values():
+            m = self.eng[es.E_MARKET][market.k]
+            bid, ask = (m[es.M_BID], m[es.M_ASK]) if market.bars is None else (m[es.M_MARK], m[es.M_MARK])
+            rows.append({"symbol": market.symbol, "bidPrice": fmt(bid), "bidQty": fmt(m[es.M_BID_SIZE]),
+                         "askPrice": fmt(ask), "askQty": fmt(m[es.M_ASK_SIZE])})
+        return web.json_response(rows)
 
     # ---------------------------------------------------------------- orders
     async def new_order(self, p: dict):
-        if p.get("symbol") != self.market.symbol:
+        market = self.markets.get(p.get("symbol", ""))
+        if market is None:
             return error(400, -1121, "Invalid symbol.")
         client_id = p.get("newClientOrderId") or f"sim-{self.next_order_id}"
         existing = self.by_client.get(client_id)
@@ -278,16 +340,16 @@ class BinanceSim:
         tif = p.get("timeInForce", "GTC")
         if limited and tif not in TIFS:
             return error(400, -1115, "Invalid timeInForce.")
-        reference = price if price == price else stop if stop == stop else self._touch(side)
-        if not self._reserve(side, qty, reference):
+        reference = price if price == price else stop if stop == stop else self._touch(market, side)
+        if not self._reserve(market, side, qty, reference):
             return error(400, -2010, "Account has insufficient balance for requested action.")
-        order = Order(self.next_order_id, client_id, self.market.symbol, side, kind, tif, qty,
+        order = Order(self.next_order_id, client_id, market.symbol, side, kind, tif, qty,
                       price if limited else 0.0, self.now_ms, stop=stop if stop == stop else 0.0, trailing_delta=delta)
         self.next_order_id += 1
         self.orders[order.order_id] = order
         self.by_client[client_id] = order.order_id
-        order.reserved = qty * reference * (1 + self.market.spec.taker_fee) if side == "BUY" else qty
-        sim_venue.submit(self.eng, self.ctx, 0, 1 if side == "BUY" else -1, qty,
+        order.reserved = qty * reference * (1 + market.spec.taker_fee) if side == "BUY" else qty
+        sim_venue.submit(self.eng, self.ctx, market.k, 1 if side == "BUY" else -1, qty,
                          TYPE_TRAILING if delta else ENGINE_TYPES[kind], price, stop,
                          delta / 100 if delta else float("nan"), TRAIL_PERCENT,
                          TIFS.get(tif, TIF_GTC) if limited else TIF_GTC,
@@ -360,12 +422,21 @@ class BinanceSim:
         order_id = self.by_client.get(p.get("origClientOrderId", ""))
         return self.orders.get(order_id) if order_id is not None else None
 
-    def _touch(self, side: str) -> float:
-        m = self.eng[es.E_MARKET][0]
-        return float(m[es.M_ASK] if side == "BUY" else m[es.M_BID])
+    def _touch(self, market: Market, side: str) -> float:
+        """The price a market order is expected to fill at: the best offer (bid) to buy (sell), on bars the last
+        close; before the replay has given one, the depth snapshot's best, or the first bar's open."""
+        m = self.eng[es.E_MARKET][market.k]
+        price = float(m[es.M_MARK] if market.bars is not None else m[es.M_ASK] if side == "BUY" else m[es.M_BID])
+        if price > 0:
+            return price
+        if market.bars is not None:
+            return float(market.bars["open"][0])
+        levels = self.book["asks"] if side == "BUY" else self.book["bids"]
+        return (min(levels) if side == "BUY" else max(levels)) if levels else float("nan")
 
-    def _reserve(self, side: str, qty: float, price: float) -> bool:
-        asset, amount = ("USDT", qty * price * (1 + self.market.spec.taker_fee)) if side == "BUY" else ("BTC", qty)
+    def _reserve(self, market: Market, side: str, qty: float, price: float) -> bool:
+        asset, amount = (market.quote, qty * price * (1 + market.spec.taker_fee)) if side == "BUY" else \
+            (market.base, qty)
         if not amount == amount or self.free[asset] < amount - 1e-9:
             return False
         self.free[asset] -= amount
@@ -373,7 +444,8 @@ class BinanceSim:
         return True
 
     def _release(self, order: Order) -> None:
-        asset = "USDT" if order.side == "BUY" else "BTC"
+        market = self.markets[order.symbol]
+        asset = market.quote if order.side == "BUY" else market.base
         amount = min(order.reserved, self.locked[asset])
         self.locked[asset] -= amount
         self.free[asset] += amount
@@ -416,26 +488,29 @@ class BinanceSim:
 
     def _book_trade(self, order: Order, f, done: bool) -> dict:
         qty, price, fee = float(f["qty"]), float(f["price"]), float(f["fee"])
+        market = self.markets[order.symbol]
         trade = {"symbol": order.symbol, "id": self.next_trade_id, "orderId": order.order_id, "orderListId": -1,
                  "price": fmt(price), "qty": fmt(qty), "quoteQty": fmt(qty * price), "commission": fmt(fee),
-                 "commissionAsset": "USDT", "time": self.now_ms, "isBuyer": order.side == "BUY",
+                 "commissionAsset": market.quote, "time": self.now_ms, "isBuyer": order.side == "BUY",
                  "isMaker": bool(f["is_maker"]), "isBestMatch": True}
         self.next_trade_id += 1
         self.trades.append(trade)
-        order.fills.append({"price": price, "qty": qty, "commission": fee, "commissionAsset": "USDT",
+        order.fills.append({"price": price, "qty": qty, "commission": fee, "commissionAsset": market.quote,
                             "id": trade["id"]})
         order.executed += qty
         order.quote_qty += qty * price
         order.status = "FILLED" if done else "PARTIALLY_FILLED"
+        # paid from what the order holds; beyond it (a market order filled above the price it was held at) from
+        # the free balance
+        paid, asset = (qty * price + fee, market.quote) if order.side == "BUY" else (qty, market.base)
+        held = min(paid, order.reserved)
+        self.locked[asset] -= held
+        self.free[asset] -= paid - held
+        order.reserved -= held
         if order.side == "BUY":
-            spent = qty * price + fee
-            self.locked["USDT"] -= min(spent, self.locked["USDT"])
-            order.reserved = max(order.reserved - spent, 0.0)
-            self.free["BTC"] += qty
+            self.free[market.base] += qty
         else:
-            self.locked["BTC"] -= min(qty, self.locked["BTC"])
-            order.reserved = max(order.reserved - qty, 0.0)
-            self.free["USDT"] += qty * price - fee
+            self.free[market.quote] += qty * price - fee
         if done:
             self._release(order)
         return self._execution(order, "TRADE", trade)
@@ -446,7 +521,7 @@ class BinanceSim:
                 "F": fmt(0.0), "g": -1, "C": "", "x": kind, "X": order.status, "r": "NONE", "i": order.order_id,
                 "l": trade["qty"] if trade else fmt(0.0), "z": fmt(order.executed),
                 "L": trade["price"] if trade else fmt(0.0), "n": trade["commission"] if trade else fmt(0.0),
-                "N": "USDT" if trade else None, "T": self.now_ms, "t": trade["id"] if trade else -1, "v": 0,
+                "N": self.markets[order.symbol].quote if trade else None, "T": self.now_ms, "t": trade["id"] if trade else -1, "v": 0,
                 "I": 1, "w": order.status == "NEW", "m": bool(trade and trade["isMaker"]), "M": True,
                 "O": order.time_ms, "Z": fmt(order.quote_qty), "Y": trade["quoteQty"] if trade else fmt(0.0),
                 "Q": fmt(0.0), "W": order.time_ms, "V": "NONE"}
@@ -539,12 +614,17 @@ class BinanceSim:
 
     async def _replay(self):
         await self.started.wait()
+        if any(m.bars is not None for m in self.markets.values()):
+            await asyncio.sleep(0.5)  # a client's other streams subscribe
+            await self._replay_bars()
+            self.done.set()
+            return
         while True:
             await self._replay_once()
             if not self.loop:
                 break
             self.id_offset = self.last_update_id - int(self.snapshot["lastUpdateId"])
-        self._close_kline()
+        self._close_kline("BTCUSDT")
         self.done.set()
 
     async def _replay_once(self):
@@ -592,33 +672,84 @@ class BinanceSim:
             data = dict(data, U=self.last_update_id + 1)  # no gap from where this venue's book starts
             self.last_update_id = int(data["u"])
         elif stream.endswith("@trade"):
-            self._kline_trade(int(data["T"]), float(data["p"]), float(data["q"]))
+            self._kline_trade("BTCUSDT", int(data["T"]), float(data["p"]), float(data["q"]))
         self._push(stream, data)
 
-    def _kline_trade(self, t_ms: int, price: float, qty: float) -> None:
+    def _kline_trade(self, symbol: str, t_ms: int, price: float, qty: float) -> None:
         start = t_ms - t_ms % 60_000
-        if self.kline is not None and self.kline[0] != start:
-            self._close_kline()
-        if self.kline is None:
-            self.kline = [start, price, price, price, price, 0.0]
-        k = self.kline
+        k = self.kline[symbol]
+        if k is not None and k[0] != start:
+            self._close_kline(symbol)
+            k = None
+        if k is None:
+            k = self.kline[symbol] = [start, price, price, price, price, 0.0]
         k[2], k[3], k[4] = max(k[2], price), min(k[3], price), price
         k[5] += qty
 
-    def _close_kline(self) -> None:
-        if self.kline is None:
+    def _close_kline(self, symbol: str) -> None:
+        k = self.kline[symbol]
+        if k is None:
             return
-        k, self.kline = self.kline, None
-        self.klines.append(k)
-        self._push(f"{self.market.symbol.lower()}@kline_1m",
-                   {"e": "kline", "E": k[0] + 60_000, "s": self.market.symbol,
-                    "k": {"t": k[0], "T": k[0] + 59_999, "s": self.market.symbol, "i": "1m", "f": 0, "L": 0,
+        self.kline[symbol] = None
+        self.klines[symbol].append(k)
+        self._push_kline(self.markets[symbol], k, closed=True)
+
+    def _push_kline(self, market: Market, k: list, closed: bool) -> None:
+        interval = market.interval or "1m"
+        span = interval_ms(interval)
+        self._push(f"{market.symbol.lower()}@kline_{interval}",
+                   {"e": "kline", "E": k[0] + span if closed else self.now_ms, "s": market.symbol,
+                    "k": {"t": k[0], "T": k[0] + span - 1, "s": market.symbol, "i": interval, "f": 0, "L": 0,
                           "o": fmt(k[1]), "c": fmt(k[4]), "h": fmt(k[2]), "l": fmt(k[3]), "v": fmt(k[5]), "n": 0,
-                          "x": True, "q": "0", "V": "0", "Q": "0", "B": "0"}})
+                          "x": closed, "q": "0", "V": "0", "Q": "0", "B": "0"}})
+
+    # ---------------------------------------------------------------- bar mode
+    async def _replay_bars(self):
+        """At each bar time, the bars of that time close: the resting orders are walked along them (the backtest's
+        path rule), their fills reported, and a quarter of `bar_gap` later (so that the reports come first, as a
+        backtest delivers fills before the bar's handler) each bar's kline closes and the next one opens at its
+        close price, as Binance sends a period's first update when it starts. An order sent on a bar's close
+        reaches the venue before the next bar, and fills on it, as in a backtest."""
+        markets = [m for m in self.markets.values() if m.bars is not None]
+        times = np.unique(np.concatenate([m.bars["ts_event"] for m in markets]))
+        week = 7 * 86_400_000
+        # the bars moved to now by whole weeks (same weekday and time of day): a venue's times are not past ones
+        self.offset_ms = -((int(times[0]) // MS - int(time.time() * 1000)) // week) * week
+        nxt = {m.symbol: 0 for m in markets}
+        for i, t in enumerate(times.tolist()):
+            self.now_ms = t // MS + self.offset_ms
+            closing = []
+            for m in markets:
+                j = nxt[m.symbol]
+                if j < len(m.bars) and m.bars["ts_event"][j] == t:
+                    b = m.bars[j]
+                    sim_venue.bar(self.eng, self.ctx, m.k, float(b["open"]), float(b["high"]), float(b["low"]),
+                                  float(b["close"]), self.now_ms * MS)
+                    closing.append((m, j))
+                    nxt[m.symbol] = j + 1
+            self._apply_engine_logs()
+            await asyncio.sleep(self.bar_gap / 4)
+            for m, j in closing:
+                self._close_bar(m, j)
+            self.position = i + 1
+            await asyncio.sleep(self.bar_gap * 3 / 4)
+
+    def _close_bar(self, market: Market, j: int) -> None:
+        span = interval_ms(market.interval)
+        bars = market.bars
+        end = int(bars["ts_event"][j]) // MS + self.offset_ms
+        b = bars[j]
+        close = float(b["close"])
+        k = [end - span, float(b["open"]), float(b["high"]), float(b["low"]), close, float(b["volume"])]
+        self.klines[market.symbol].append(k)
+        self._push_kline(market, k, closed=True)
+        start = int(bars["ts_event"][j + 1]) // MS + self.offset_ms - span if j + 1 < len(bars) else end
+        self.kline[market.symbol] = [start, close, close, close, close, 0.0]
+        self._push_kline(market, self.kline[market.symbol], closed=False)
 
     # ---------------------------------------------------------------- test controls
     async def state(self, request):
-        return web.json_response({"position": self.position, "messages": len(self.messages), "error": self.error,
+        return web.json_response({"position": self.position, "messages": self.length, "error": self.error,
                                   "done": self.done.is_set(), "now_ms": self.now_ms, "requests": self.requests,
                                   "orders": [o.wire() for o in self.orders.values()], "trades": self.trades,
                                   "balances": {a: self.free[a] + self.locked[a] for a in self.free}})
@@ -639,6 +770,25 @@ class BinanceSim:
         return web.json_response({k: v for k, v in self.control.items()})
 
 
+def window(bars: np.ndarray, start: str | None, end: str | None) -> np.ndarray:
+    """The bars closing at or after `start` and before `end` (ISO dates or times, UTC)."""
+    ts = bars["ts_event"]
+    keep = np.ones(len(bars), bool)
+    if start:
+        keep &= ts >= np.datetime64(start, "ns").astype(np.int64)
+    if end:
+        keep &= ts < np.datetime64(end, "ns").astype(np.int64)
+    if not keep.any():
+        raise SystemExit(f"no bars between {start or 'the start'} and {end or 'the end'}")
+    return bars[keep]
+
+
+def interval_ms(interval: str) -> int:
+    """A kline interval (`1m`, `4h`, `1d`, `1w`) in ms."""
+    units = {"s": 1_000, "m": 60_000, "h": 3_600_000, "d": 86_400_000, "w": 7 * 86_400_000}
+    return int(interval[:-1]) * units[interval[-1]]
+
+
 def error(status: int, code: int, msg: str) -> web.Response:
     return web.json_response({"code": code, "msg": msg}, status=status)
 
@@ -652,17 +802,30 @@ def main(argv=None) -> None:
     parser.add_argument("--secret", default=os.environ.get("NTS_SIM_SECRET", "sim-secret"))
     parser.add_argument("--start", action="store_true", help="start replaying at once, not at the first subscriber")
     parser.add_argument("--loop", action="store_true", help="replay the feed again and again")
+    parser.add_argument("--bars", action="append", default=[], metavar="NAME=FILE",
+                        help="bar mode: serve FILE's bars (Lean zip, CSV or Parquet) as the klines of market NAME "
+                             "(`SPY`: quote USD, whole shares; `BTC/USD`: a pair); repeat for more markets")
+    parser.add_argument("--interval", default="1d", help="bar mode: the bars' kline interval (1m, 1h, 1d, ...)")
+    parser.add_argument("--bar-gap", type=float, default=0.2, help="bar mode: seconds between two bar closes")
+    parser.add_argument("--from", dest="start_at", help="bar mode: the first bar's date (ISO, UTC)")
+    parser.add_argument("--to", dest="end_at", help="bar mode: bars closing before this date (ISO, UTC)")
+    parser.add_argument("--balance", action="append", default=[], metavar="ASSET=QTY",
+                        help="the account's starting balance of ASSET (default 100,000 of each quote currency)")
     args = parser.parse_args(argv)
+    bars = {name: window(read_events(path, "bars"), args.start_at, args.end_at)
+            for name, _, path in (b.partition("=") for b in args.bars)}
+    balances = {a: float(q) for a, _, q in (b.partition("=") for b in args.balance)}
 
     async def serve():
-        sim = BinanceSim(args.key, args.secret, args.feed, args.speed)
+        sim = BinanceSim(args.key, args.secret, args.feed, args.speed, balances, bars, args.interval, args.bar_gap)
         sim.loop = args.loop
         if args.start:
             sim.started.set()
         runner = web.AppRunner(sim.app())
         await runner.setup()
         await web.TCPSite(runner, "127.0.0.1", args.port).start()
-        print(f"binance simulator on http://127.0.0.1:{args.port} ({len(sim.messages):,} messages)", flush=True)
+        what = f"{sum(len(b) for b in bars.values()):,} bars" if bars else f"{len(sim.messages):,} messages"
+        print(f"binance simulator on http://127.0.0.1:{args.port} ({what})", flush=True)
         await asyncio.Event().wait()
 
     try:

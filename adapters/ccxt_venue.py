@@ -65,8 +65,11 @@ class CcxtVenue:
         self.exchange_id = exchange
         self._secrets = [s for s in (api_key, secret) if s]
         self.replaced: set[str] = set()  # venue ids of orders replaced by `amend`: their end is not ours
+        # Rate limits as venues count them: a budget of request weight per rolling minute. (ccxt's default leaky
+        # bucket does not refill while idle, so an order after a heavy call, however long ago, waited for it: the
+        # first order of a run 200 ms, one after the 30-second re-sync of open orders up to 2 s.)
         config = {"apiKey": api_key, "secret": secret, "options": {**SPOT_OPTIONS, **(options or {})},
-                  "enableRateLimit": True}
+                  "enableRateLimit": True, "rateLimiterAlgorithm": "rollingWindow", "rollingWindowSize": 60_000}
         self.rest = getattr(ccxt_async, exchange)(dict(config))
         self.pro = getattr(ccxt_pro, exchange)(dict(config))
         if base_url:
@@ -127,20 +130,23 @@ class CcxtVenue:
         """Yields the event records of one subscription (`depth`: a book's levels a side), reconnecting as
         needed."""
         market = self.market_of(symbol)["symbol"]
-        last_bar = -1
+        last_bar, pending = -1, None
         async for batch in self._watch(kind, market, timeframe_ns, depth):
             recv = time.time_ns()
             if kind == "bars":
-                # a kline is emitted when the next one opens: the one before it has closed
-                for candle in batch[:-1]:
-                    if candle[0] <= last_bar:
-                        continue
-                    last_bar = candle[0]
-                    rec = np.zeros(1, BAR_DTYPE)[0]
-                    rec["ts_event"] = candle[0] * MS + timeframe_ns
-                    rec["ts_recv"], rec["instrument"] = recv, instrument
-                    rec["open"], rec["high"], rec["low"], rec["close"], rec["volume"] = candle[1:6]
-                    yield rec
+                # ccxt gives the klines updated since the last read, each as it is now. A period's kline is closed
+                # once a later period's arrives (Binance sends a period's first update as it starts): it is then
+                # emitted with its last values.
+                for candle in sorted(batch, key=lambda c: c[0]):
+                    if pending is not None and candle[0] > pending[0] > last_bar:
+                        last_bar = pending[0]
+                        rec = np.zeros(1, BAR_DTYPE)[0]
+                        rec["ts_event"] = pending[0] * MS + timeframe_ns
+                        rec["ts_recv"], rec["instrument"] = recv, instrument
+                        rec["open"], rec["high"], rec["low"], rec["close"], rec["volume"] = pending[1:6]
+                        yield rec
+                    if pending is None or candle[0] >= pending[0]:
+                        pending = list(candle)
             elif kind == "quotes":
                 t = batch.get(market) if isinstance(batch, dict) and market in batch else batch
                 rec = np.zeros(1, QUOTE_DTYPE)[0]

@@ -85,6 +85,45 @@ class BarResampler:
         return before, after
 
 
+class BarAligner:
+    """Bars of several instruments that close at the same time are fed in the strategy's stream order, as a backtest
+    merges them (docs/backtest.md), though each venue stream brings its own when it does: a bar waits until every
+    stream of its timeframe has brought a bar of that time or later, or for `wait_s` at most (an instrument whose
+    bar never comes does not stall the others)."""
+
+    def __init__(self, groups: list[list[int]], wait_s: float):
+        """`groups`: the bar streams that close together (same timeframe), each group in stream order."""
+        self.group_of = {i: g for g in groups for i in g}
+        self.wait_s = wait_s
+        self.latest = {i: -1 for i in self.group_of}
+        self.held: list[tuple[int, int, float, object]] = []  # (ts_event, stream, held since, bar)
+
+    def aligns(self, i: int) -> bool:
+        return i in self.group_of
+
+    def push(self, i: int, bar, now: float) -> list[tuple[int, object]]:
+        """Stream i's bar arrived at `now` (monotonic s): the (stream, bar) to feed now, in order."""
+        t = int(bar["ts_event"])
+        self.latest[i] = max(self.latest[i], t)
+        self.held.append((t, i, now, bar))
+        ready = min(self.latest[j] for j in self.group_of[i])
+        return self._release(lambda h: h[0] <= ready and h[1] in self.group_of[i])
+
+    def due(self, now: float) -> list[tuple[int, object]]:
+        """The bars that have waited long enough, and those of their time or earlier."""
+        late = [h[0] for h in self.held if now - h[2] >= self.wait_s]
+        if not late:
+            return []
+        until = max(late)
+        return self._release(lambda h: h[0] <= until)
+
+    def _release(self, ready) -> list[tuple[int, object]]:
+        out = sorted((h for h in self.held if ready(h)), key=lambda h: (h[0], h[1]))
+        if out:
+            self.held = [h for h in self.held if not ready(h)]
+        return [(h[1], h[3]) for h in out]
+
+
 class LiveError(RuntimeError):
     """The engine stopped (a full order table, a strategy answering its own events forever) or an input was bad."""
 
@@ -163,7 +202,9 @@ class LiveEngine:
         return [i for i in range(len(self.one)) if i not in derived]
 
     def clock(self, t: int) -> Outbox:
-        """Time has reached t (ns) with no market event."""
+        """Time has reached t (ns) with no market event. The engine's time never goes back: a venue's clock may be
+        ahead of ours, and its events' times are the engine's."""
+        t = max(int(t), self.time)
         if self.journal is not None:
             self.journal.clock(self.events_in + 1, t)
         self._run(self.none, t)

@@ -37,7 +37,7 @@ from .execution import REPORT_ACCEPTED, REPORT_CANCELED, REPORT_EXPIRED, REPORT_
 from .intents import (FLAG_POST_ONLY, TIF_FOK, TIF_IOC, TRAIL_PERCENT, TYPE_LIMIT, TYPE_LIMIT_IF_TOUCHED,
                       TYPE_MARKET, TYPE_MARKET_IF_TOUCHED, TYPE_STOP, TYPE_STOP_LIMIT, TYPE_TRAILING)
 from .journal import CLOCK, MARKET, REPORT, STOP, JournalWriter, read_rows, report_fields, trade_key
-from .live import LiveEngine, LiveError
+from .live import BarAligner, LiveEngine, LiveError
 from .replay import header_of
 
 EXIT_STOPPED, EXIT_CONFIG, EXIT_VENUE, EXIT_ENGINE = 0, 1, 4, 5
@@ -45,6 +45,7 @@ EXIT_STOPPED, EXIT_CONFIG, EXIT_VENUE, EXIT_ENGINE = 0, 1, 4, 5
 # sent is fetched by REST (its report lost, or sent before the user-data stream was subscribed), and every open
 # order is fetched at the slower interval.
 ACK_TIMEOUT_S = 2.0
+BAR_WAIT_S = 3.0  # how long a bar waits for the same period's bars of the strategy's other instruments
 POLL_ALL_S = 30.0
 # The order types sent to venues (CcxtVenue.submit). Trailing stops go by percent only, in whole basis points
 # (what Binance's trailingDelta takes): a distance in price or ticks would be a different order at the venue.
@@ -176,8 +177,8 @@ class Scheduler:
         try:
             fresh = self._recover(folder / "journal")
             self.engine.journal = journal
-            if not cfg.paper:
-                await self._reconcile()
+            if not cfg.paper:  # on a fresh start, what `on start` sent is not at the venue yet, and not a difference
+                await self._reconcile(set(self.engine.started.orders["seq"].tolist()) if fresh else set())
             if fresh:  # what `on start` sent, as input 0 (after the reconciliation, which must not see it)
                 started = self.engine.started
                 journal.outputs(0, self.engine.time, started.orders, started.cancels, started.modifies)
@@ -243,11 +244,12 @@ class Scheduler:
         return snap is None and fed == 0
 
     # ---------------------------------------------------------------- reconciliation
-    async def _reconcile(self) -> None:
-        """Makes the engine and the venue agree after a (re)start; logs every difference it finds."""
+    async def _reconcile(self, unsent: set[int]) -> None:
+        """Makes the engine and the venue agree after a (re)start; logs every difference it finds. `unsent`: the
+        orders the engine holds that are still to be sent."""
         engine = self.engine
         known = self.store.orders()
-        open_rows = {int(o["seq"]): o for o in engine.open_orders()}
+        open_rows = {int(o["seq"]): o for o in engine.open_orders() if int(o["seq"]) not in unsent}
         candidates = dict(known)
         for seq, row in open_rows.items():  # journaled, maybe killed before the state row was written
             candidates.setdefault(f"{self.sid}-{seq}", _order_fields(row, self.sid, self.specs))
@@ -300,10 +302,16 @@ class Scheduler:
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(sig, self._request_stop)
         tasks = []
+        together: dict[int, list[int]] = {}  # timeframe -> the bar streams fed
         for i in engine.feeds():
             s = m.streams[i]
             k = [inst.name for inst in m.instruments].index(s.instrument)
             tasks.append(asyncio.ensure_future(self._pump_market(i, s, self.specs[k].symbol, k)))
+            if s.data == "bars":
+                together.setdefault(s.timeframe_ns, []).append(i)
+        self.aligner = BarAligner([g for g in together.values() if len(g) > 1], BAR_WAIT_S)
+        if self.aligner.group_of:
+            tasks.append(asyncio.ensure_future(self._release_bars()))
         if not cfg.paper:
             tasks.append(asyncio.ensure_future(self._pump_reports()))
             tasks.append(asyncio.ensure_future(self._poll_orders()))
@@ -489,7 +497,18 @@ class Scheduler:
 
     async def _pump_market(self, i: int, s, symbol: str, k: int) -> None:
         async for rec in self.venue.stream(s.data, symbol, s.timeframe_ns, k, s.depth):
-            await self.queue.put(("market", i, rec))
+            if self.aligner.aligns(i):
+                for j, bar in self.aligner.push(i, rec, time.monotonic()):
+                    await self.queue.put(("market", j, bar))
+            else:
+                await self.queue.put(("market", i, rec))
+
+    async def _release_bars(self) -> None:
+        """Feeds the bars that waited BAR_WAIT_S for another instrument's bar of their time."""
+        while True:
+            await asyncio.sleep(BAR_WAIT_S / 8)
+            for j, bar in self.aligner.due(time.monotonic()):
+                await self.queue.put(("market", j, bar))
 
     async def _pump_reports(self) -> None:
         async for r in self.venue.reports():

@@ -18,7 +18,7 @@ from .events import NO_REASON, ORDER_SUBMITTED
 from .execution import row_of
 from .intents import NO_ID
 from .jit import hot
-from .matching import match_book
+from .matching import match_bar, match_book
 from .orders import canceled, compact, log_event, new_row, next_action, open_count
 from .venue import arrive, mark, quote
 
@@ -63,14 +63,29 @@ def book(eng, ctx, k, bid, bid_size, ask, ask_size, t):
     next_action(eng)
 
 
-def new_venue(spec_rows: np.ndarray, max_orders: int = 1 << 14) -> tuple:
-    """An engine for the simulator: every instrument matched on its quotes, sizes respected, prices and quantities
-    checked against the grid (not rounded: a real venue rejects them)."""
+@hot
+def bar(eng, ctx, k, open_, high, low, close, t):
+    """Instrument k's bar closed: resting orders are walked along its path (runtime/matching.py), as a backtest
+    walks them, and the bar's close marks k. An order arriving until the next bar waits for it."""
+    if eng[E_IV][es.I_N_ORDERS] > 0:
+        match_bar(eng, ctx, k, open_, high, low, close, t)
+        if eng[E_IV][I_DONE_ROWS] > 0:
+            compact(eng)
+    mark(eng, ctx, k, close, t)
+    next_action(eng)
+
+
+def new_venue(spec_rows: np.ndarray, max_orders: int = 1 << 14, bars: np.ndarray | None = None) -> tuple:
+    """An engine for the simulator: every instrument matched on its quotes (or on its bars where `bars[k]`),
+    sizes respected, prices and quantities checked against the grid (not rounded: a real venue rejects them)."""
     n = spec_rows.shape[0]
+    modes = np.full(n, es.MODE_QUOTES, np.float64)
+    if bars is not None:
+        modes[np.asarray(bars, bool)] = es.MODE_BARS
     cfg = np.zeros(es.CFG_COLS)
     cfg[es.C_TOUCH_PROB] = 1.0
     cfg[es.C_L1_SIZE] = 1.0
     limits = np.zeros(es.LIMIT_COLS)
     from .ops import zone_table
-    return es.new_engine(spec_rows, np.full(n, es.MODE_QUOTES, np.float64), cfg, limits, zone_table("UTC"), 0, 2, 0,
+    return es.new_engine(spec_rows, modes, cfg, limits, zone_table("UTC"), 0, 2, 0,
                          chunk=1 << 12, max_orders=max_orders)

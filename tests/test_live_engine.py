@@ -18,7 +18,7 @@ from nts.runtime.events import ORDER_EVENT_NAMES
 from nts.runtime.execution import REPORT_ACCEPTED, REPORT_CANCELED, REPORT_FILL, REPORT_REJECTED
 from nts.runtime.instruments import Instrument, default_instrument
 from nts.runtime.journal import JournalWriter, read_rows
-from nts.runtime.live import LiveEngine
+from nts.runtime.live import BarAligner, LiveEngine
 from nts.runtime.replay import header_of, replay
 
 from example_data import EXAMPLES, btc_minutes, lean_daily
@@ -306,3 +306,18 @@ def test_ntc_replay_says_identical(tmp_path):
     assert found and int(found.group(2)) > 0, result.output
     missing = CliRunner().invoke(main, ["replay", str(tmp_path)])
     assert missing.exit_code == 1 and "not a journal" in missing.output
+
+
+def test_bars_of_one_time_are_fed_in_stream_order_and_a_missing_one_stalls_nothing():
+    def bar(t):
+        return bars([100.0], start_ns=t, step_ns=0)[0]  # closing at t
+
+    aligner = BarAligner([[0, 2]], wait_s=3.0)
+    assert not aligner.aligns(1)
+    assert aligner.push(2, bar(60), now=0.0) == []  # stream 0's bar of that time has not come
+    assert [(i, int(b["ts_event"])) for i, b in aligner.push(0, bar(60), now=0.1)] == [(0, 60), (2, 60)]
+    assert aligner.push(0, bar(120), now=1.0) == []
+    assert aligner.due(now=3.9) == []
+    assert [(i, int(b["ts_event"])) for i, b in aligner.due(now=4.0)] == [(0, 120)]  # stream 2's never came
+    assert [(i, int(b["ts_event"])) for i, b in aligner.push(2, bar(180), now=5.0)] == []
+    assert [(i, int(b["ts_event"])) for i, b in aligner.push(0, bar(180), now=5.1)] == [(0, 180), (2, 180)]

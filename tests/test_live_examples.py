@@ -1,0 +1,95 @@
+"""The example strategies on bars, live against the local Binance simulator in bar mode (adapters/binance_sim.py
+`--bars`: the examples' own bar files served as klines, one close every `--bar-gap` seconds, orders matched on the
+bars as a backtest matches them), driven by the real ccxt client: each run trades at the venue, its journal replays
+identically, and a backtest over the bars the simulator served makes the live run's fills (reverse parity).
+
+Params and windows are chosen so that each run trades a few times in about 15 s.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import nts
+from example_data import EXAMPLES
+from live_sim import Simulator, live, replay, stop_when_done
+from nts.adapters.binance_sim import window
+from nts.adapters.files import read_events
+from nts.runtime.backtest import run_engine
+from nts.runtime.instruments import Instrument
+from nts.runtime.journal import read_header
+
+LEAN = EXAMPLES / "data" / "lean"
+SPY = LEAN / "equity" / "usa" / "daily" / "spy.zip"
+AAPL = LEAN / "equity" / "usa" / "daily" / "aapl.zip"
+BTC = LEAN / "crypto" / "coinbase" / "minute" / "btcusd" / "20170903_trade.zip"
+
+# example: (the markets served {strategy instrument: (simulator market, bar file)}, the simulator's other options,
+#           the strategy's params)
+CASES = {
+    "ema_cross": ({"spy": ("SPY", SPY)}, ["--interval", "1d", "--from", "2018-01-01", "--to", "2018-07-01",
+                                          "--bar-gap", "0.1"], {"fast": 5, "slow": 20}),
+    # Binance spot holds the position once for each exit order of a bracket (they are sent as two orders, not as
+    # an OCO order list): shares in the account let both legs rest
+    "rsi_bracket": ({"spy": ("SPY", SPY)}, ["--interval", "1d", "--from", "2018-07-01", "--to", "2019-01-01",
+                                            "--bar-gap", "0.1", "--balance", "SPY=1000"], {}),
+    "pairs_spy_aapl": ({"spy": ("SPY", SPY), "aapl": ("AAPL", AAPL)},
+                       ["--interval", "1d", "--from", "2019-02-01", "--to", "2019-05-01", "--bar-gap", "0.1",
+                        "--balance", "SPY=1000", "--balance", "AAPL=1000"],  # shares to sell short on a spot venue
+                       {"lookback": 20}),
+    "btc_breakout": ({"btc": ("BTC/USD", BTC)}, ["--interval", "1m", "--from", "2017-09-03T03:00",
+                                                 "--to", "2017-09-03T09:00", "--bar-gap", "0.05", "--balance",
+                                                 "BTC=1"], {"trend_len": 3}),
+}
+
+
+def served(markets: dict, options: list[str]) -> dict[str, np.ndarray]:
+    """The bars the simulator serves (its --from/--to window of each file), by strategy instrument."""
+    start, end = options[options.index("--from") + 1], options[options.index("--to") + 1]
+    return {name: window(read_events(path, "bars"), start, end) for name, (_, path) in markets.items()}
+
+
+@pytest.mark.parametrize("paper", [False, True], ids=["live", "paper"])
+@pytest.mark.parametrize("example", list(CASES))
+def test_an_example_trades_on_bars_replays_identically_and_matches_a_backtest(example, paper, tmp_path):
+    markets, options, params = CASES[example]
+    bars = [a for _, (market, path) in markets.items() for a in ("--bars", f"{market}={path}")]
+    sim = Simulator(*bars, *options)
+    try:
+        folder = tmp_path / example
+        param_args = [a for k, v in params.items() for a in ("--param", f"{k}={v}")]
+        proc = live(sim, folder, *param_args, paper=paper, wait=False, strategy=EXAMPLES / f"{example}.nts")
+        events = stop_when_done(sim, folder, proc)
+        venue = sim.state()
+    finally:
+        sim.close()
+    sent = [e for e in events if e["event"] == "order"]
+    fills = [e for e in events if e["event"] == "fill"]
+    assert len(fills) >= 4
+    if paper:  # fills from the engine's own simulated venue: nothing reaches the real one
+        assert venue["orders"] == []
+    else:
+        assert sorted(o["clientOrderId"] for o in venue["orders"]) == sorted(e["client_id"] for e in sent)
+        assert not [e for e in events if e["event"] in ("order_rejected", "modify_failed")]
+        assert len(fills) == len(venue["trades"])
+    result = replay(folder)
+    assert result.returncode == 0 and result.stdout.startswith("identical"), result.stdout + result.stderr
+
+    if example == "rsi_bracket" and not paper:
+        # Live, a bracket's exits are sent when the entry's fill comes back, so they work from the next bar on; in
+        # a backtest (and on paper) from the fill on, the rest of the entry's bar included (docs/live.md). Here a
+        # stop is hit on its entry's bar, and the run goes another way from there.
+        return
+    # the other way round: a backtest over the bars the simulator served makes the same fills; the instruments are
+    # the venue's (as the live run loaded them)
+    strategy = nts.compile(EXAMPLES / f"{example}.nts")
+    header = read_header(folder / "journal")
+    names = [i.name for i in strategy.manifest.instruments]
+    backtest = run_engine(strategy, served(markets, options), params=params, cash=header["cash"],
+                          currency=header["currency"],
+                          instruments={n: Instrument(**spec) for n, spec in zip(names, header["instruments"])})
+    expected = sorted((int(f["seq"]), int(f["side"]), float(f["qty"]), round(float(f["price"]), 8))
+                      for f in backtest.fills)
+    assert sorted((e["seq"], e["side"], e["qty"], round(e["price"], 8)) for e in fills) == expected  # venue: 8 digits
+    assert sum(e["fee"] for e in fills) == pytest.approx(float(backtest.fills["fee"].sum()), rel=1e-6)
