@@ -15,7 +15,8 @@ Bar mode serves bar files as the klines of markets named on the command line, ti
     python -m nts.adapters.binance_sim --bars SPY=examples/data/lean/equity/usa/daily/spy.zip --interval 1d \
         --from 2019-01-01 --bar-gap 0.2
 
-Test controls (not Binance's): `GET /sim/state` (orders, trades, balances: the venue's own records) and
+Test controls (not Binance's): `GET /sim/state` (orders, trades, balances: the venue's own records, and when each
+order request arrived) and
 `POST /sim/control` with JSON, to misbehave: `{"drop_ws": true}` closes every websocket, `{"delay_ms": 200}` delays
 each REST answer, `{"reject_orders": 2}` rejects the next 2 orders, `{"rate_limit": 3}` answers the next 3 requests
 with HTTP 429, `{"down_ms": 500}` refuses every request and connection for that long (a restart),
@@ -188,6 +189,7 @@ class BinanceSim:
         self.locked = {a: 0.0 for a in self.free}
         self.orders: dict[int, Order] = {}
         self.by_client: dict[str, int] = {}
+        self.received: dict[str, int] = {}  # client id -> when its order request arrived (wall clock, ns)
         self.trades: list[dict] = []
         self.next_order_id = 1_000
         self.next_trade_id = 1
@@ -312,6 +314,7 @@ class BinanceSim:
 
     # ---------------------------------------------------------------- orders
     async def new_order(self, p: dict):
+        arrived = time.time_ns()
         market = self.markets.get(p.get("symbol", ""))
         if market is None:
             return error(400, -1121, "Invalid symbol.")
@@ -348,6 +351,7 @@ class BinanceSim:
         self.next_order_id += 1
         self.orders[order.order_id] = order
         self.by_client[client_id] = order.order_id
+        self.received.setdefault(client_id, arrived)
         order.reserved = qty * reference * (1 + market.spec.taker_fee) if side == "BUY" else qty
         sim_venue.submit(self.eng, self.ctx, market.k, 1 if side == "BUY" else -1, qty,
                          TYPE_TRAILING if delta else ENGINE_TYPES[kind], price, stop,
@@ -752,6 +756,7 @@ class BinanceSim:
         return web.json_response({"position": self.position, "messages": self.length, "error": self.error,
                                   "done": self.done.is_set(), "now_ms": self.now_ms, "requests": self.requests,
                                   "orders": [o.wire() for o in self.orders.values()], "trades": self.trades,
+                                  "received_ns": self.received,
                                   "balances": {a: self.free[a] + self.locked[a] for a in self.free}})
 
     async def set_control(self, request):
