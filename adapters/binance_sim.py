@@ -143,9 +143,13 @@ class Order:
     reserved: float = 0.0  # what the order holds of the account: quote to spend on a buy, base to sell
     stop: float = 0.0  # STOP_LOSS(_LIMIT), TAKE_PROFIT(_LIMIT): the price that triggers it
     trailing_delta: int = 0  # a trailing STOP_LOSS: its distance from the best price since, in basis points
+    list_id: int = -1  # the order list it belongs to
+    shares: "Order | None" = None  # a list's exit: the sibling whose hold of the account it uses
+    cancel_asked: bool = False  # canceled at the client's request (else by the venue: EXPIRED)
 
     def wire(self) -> dict:
-        return {"symbol": self.symbol, "orderId": self.order_id, "orderListId": -1, "clientOrderId": self.client_id,
+        return {"symbol": self.symbol, "orderId": self.order_id, "orderListId": self.list_id,
+                "clientOrderId": self.client_id,
                 "price": fmt(self.price), "origQty": fmt(self.qty), "executedQty": fmt(self.executed),
                 "cummulativeQuoteQty": fmt(self.quote_qty), "status": self.status, "timeInForce": self.tif,
                 "type": self.type, "side": self.side, "stopPrice": fmt(self.stop), "time": self.time_ms,
@@ -190,8 +194,10 @@ class BinanceSim:
         self.orders: dict[int, Order] = {}
         self.by_client: dict[str, int] = {}
         self.received: dict[str, int] = {}  # client id -> when its order request arrived (wall clock, ns)
+        self.lists: dict[int, dict] = {}  # working order id -> its list: {"id", "exits": {engine type: client id}}
         self.trades: list[dict] = []
         self.next_order_id = 1_000
+        self.next_list_id = 1
         self.next_trade_id = 1
         self.eng = self._venue(markets)
         self.ctx = context_array(len(markets))
@@ -232,6 +238,8 @@ class BinanceSim:
         r.add_post("/api/v3/order", self.signed(self.new_order))
         r.add_delete("/api/v3/order", self.signed(self.cancel_order))
         r.add_post("/api/v3/order/cancelReplace", self.signed(self.cancel_replace))
+        r.add_post("/api/v3/orderList/oto", self.signed(self.order_list))
+        r.add_post("/api/v3/orderList/otoco", self.signed(self.order_list))
         r.add_get("/api/v3/order", self.signed(self.query_order))
         r.add_get("/api/v3/openOrders", self.signed(self.open_orders))
         r.add_get("/api/v3/myTrades", self.signed(self.my_trades))
@@ -314,6 +322,19 @@ class BinanceSim:
 
     # ---------------------------------------------------------------- orders
     async def new_order(self, p: dict):
+        order = self._place(p)
+        if not isinstance(order, Order):
+            return order
+        answer = order.wire()
+        answer["transactTime"] = self.now_ms
+        answer["fills"] = [{"price": fmt(f["price"]), "qty": fmt(f["qty"]), "commission": fmt(f["commission"]),
+                            "commissionAsset": f["commissionAsset"], "tradeId": f["id"]} for f in order.fills]
+        return web.json_response(answer)
+
+    def _place(self, p: dict, exits: dict | None = None):
+        """A new order from its request's params: the order, or the error response. `exits` (an order list's
+        working order): {"id": list id, "exits": {TYPE_STOP: (client id, stop price), TYPE_LIMIT: (client id,
+        limit price)}}, the pending orders it opens when it fills."""
         arrived = time.time_ns()
         market = self.markets.get(p.get("symbol", ""))
         if market is None:
@@ -353,26 +374,73 @@ class BinanceSim:
         self.by_client[client_id] = order.order_id
         self.received.setdefault(client_id, arrived)
         order.reserved = qty * reference * (1 + market.spec.taker_fee) if side == "BUY" else qty
+        levels = {TYPE_STOP: float("nan"), TYPE_LIMIT: float("nan")}
+        if exits is not None:
+            order.list_id = exits["id"]
+            self.lists[order.order_id] = exits
+            levels.update({t: level for t, (_, level) in exits["exits"].items()})
         sim_venue.submit(self.eng, self.ctx, market.k, 1 if side == "BUY" else -1, qty,
                          TYPE_TRAILING if delta else ENGINE_TYPES[kind], price, stop,
                          delta / 100 if delta else float("nan"), TRAIL_PERCENT,
                          TIFS.get(tif, TIF_GTC) if limited else TIF_GTC,
-                         FLAG_POST_ONLY if kind == "LIMIT_MAKER" else 0, order.order_id, self.now_ms * MS)
+                         FLAG_POST_ONLY if kind == "LIMIT_MAKER" else 0, order.order_id, self.now_ms * MS,
+                         levels[TYPE_STOP], levels[TYPE_LIMIT])
         rejected = self._apply_engine_logs()
         if order.order_id in rejected:  # a rejected order is not kept, as on Binance
             del self.orders[order.order_id], self.by_client[client_id]
+            self.lists.pop(order.order_id, None)
             return error(400, -2010, rejected[order.order_id])
-        answer = order.wire()
-        answer["transactTime"] = self.now_ms
-        answer["fills"] = [{"price": fmt(f["price"]), "qty": fmt(f["qty"]), "commission": fmt(f["commission"]),
-                            "commissionAsset": f["commissionAsset"], "tradeId": f["id"]} for f in order.fills]
-        return web.json_response(answer)
+        return order
+
+    async def order_list(self, p: dict):
+        """Binance's OTO and OTOCO order lists (`POST /api/v3/orderList/oto`, `.../otoco`): a working LIMIT or
+        LIMIT_MAKER order and the pending exits it places when it fills, a STOP_LOSS and (OTOCO) a LIMIT_MAKER on
+        the other side of the price, one filling expiring the other. The matching engine's own bracket does it, so
+        the exits work from the fill on, within the same bar or quote (the simulator places them at the working
+        order's first fill, for what has filled, and grows them with its later fills; Binance once it is filled)."""
+        if p.get("workingType") not in ("LIMIT", "LIMIT_MAKER"):
+            return error(400, -1116, "Invalid orderType: the working order is LIMIT or LIMIT_MAKER.")
+        pending = [{k[len(prefix):]: v for k, v in p.items() if k.startswith(prefix)}
+                   for prefix in (("pendingAbove", "pendingBelow") if "pendingAboveType" in p else ("pending",))]
+        exits = {}
+        for leg in pending:
+            if leg.get("Type") == "STOP_LOSS" and "StopPrice" in leg:
+                exits[TYPE_STOP] = (leg.get("ClientOrderId") or f"sim-{self.next_order_id}-sl", float(leg["StopPrice"]))
+            elif leg.get("Type") == "LIMIT_MAKER" and "Price" in leg:
+                exits[TYPE_LIMIT] = (leg.get("ClientOrderId") or f"sim-{self.next_order_id}-tp", float(leg["Price"]))
+            else:
+                return error(400, -1116, "Invalid pending order: the simulator takes STOP_LOSS (stopPrice) and "
+                                         "LIMIT_MAKER (price).")
+        if len(exits) != len(pending):
+            return error(400, -1102, "The pending orders of a list are a STOP_LOSS and a LIMIT_MAKER.")
+        if p.get("pendingSide") == p.get("workingSide") or p.get("pendingQuantity") != p.get("workingQuantity"):
+            return error(400, -1102, "The pending orders close the working order: the other side, its quantity.")
+        list_id = self.next_list_id
+        self.next_list_id += 1
+        working = {"symbol": p.get("symbol", ""), "side": p.get("workingSide", ""), "type": p["workingType"],
+                   "quantity": p.get("workingQuantity", ""), "price": p.get("workingPrice", ""),
+                   "timeInForce": p.get("workingTimeInForce", "GTC"),
+                   "newClientOrderId": p.get("workingClientOrderId", "")}
+        order = self._place({k: v for k, v in working.items() if v}, {"id": list_id, "exits": exits})
+        if not isinstance(order, Order):
+            return order
+        return web.json_response({
+            "orderListId": list_id, "contingencyType": "OTO", "listStatusType": "EXEC_STARTED",
+            "listOrderStatus": "EXECUTING", "listClientOrderId": p.get("listClientOrderId", f"list-{list_id}"),
+            "transactionTime": self.now_ms, "symbol": order.symbol,
+            "orders": [{"symbol": order.symbol, "orderId": order.order_id, "clientOrderId": order.client_id}] +
+                      [{"symbol": order.symbol, "orderId": -1, "clientOrderId": cid} for cid, _ in exits.values()],
+            "orderReports": [order.wire()]})
 
     async def cancel_order(self, p: dict):
         order = self._find(p)
         if order is None or order.status not in ("NEW", "PARTIALLY_FILLED"):
             return error(400, -2011, "Unknown order sent.")
-        sim_venue.cancel(self.eng, self.ctx, order.order_id, self.now_ms * MS)
+        # an order list's exit is canceled with its sibling, as Binance cancels the whole list
+        together = self._exits(order.list_id) if self._is_exit(order) else [order]
+        for o in [o for o in together if o.status in ("NEW", "PARTIALLY_FILLED")]:
+            o.cancel_asked = True
+            sim_venue.cancel(self.eng, self.ctx, o.order_id, self.now_ms * MS)
         self._apply_engine_logs()
         return web.json_response(order.wire())
 
@@ -447,6 +515,41 @@ class BinanceSim:
         self.locked[asset] += amount
         return True
 
+    def _is_exit(self, order: Order) -> bool:
+        return order.list_id >= 0 and order.order_id not in self.lists
+
+    def _exits(self, list_id: int) -> list[Order]:
+        return [o for o in self.orders.values() if o.list_id == list_id and o.order_id not in self.lists]
+
+    def _open_exits(self, working: Order, qty: float, new_rows: np.ndarray) -> list[dict]:
+        """The working order of a list filled `qty`. At its first fill the exits the matching engine opened (in
+        `new_rows`, its log of new orders) become the venue's orders, holding the account once for both; at a later
+        fill they grow by as much, as the engine grows them. Returns their reports."""
+        market = self.markets[working.symbol]
+        exits = [o for o in self._exits(working.list_id) if o.status in ("NEW", "PARTIALLY_FILLED")]
+        if exits:
+            holder = next((o for o in exits if o.shares is None), exits[0].shares)
+            if self._reserve(market, holder.side, qty, holder.stop or holder.price):
+                holder.reserved += qty * ((holder.stop or holder.price) * (1 + market.spec.taker_fee)
+                                          if holder.side == "BUY" else 1.0)
+            for o in exits:
+                o.qty += qty
+            return []
+        reports, holder = [], None
+        for row in new_rows[new_rows["parent"] == working.order_id]:
+            stop = int(row["order_type"]) == TYPE_STOP
+            cid, level = self.lists[working.order_id]["exits"][int(row["order_type"])]
+            order = Order(int(row["seq"]), cid, working.symbol, "SELL" if row["side"] < 0 else "BUY",
+                          "STOP_LOSS" if stop else "LIMIT_MAKER", "GTC", float(row["qty"]), 0.0 if stop else level,
+                          self.now_ms, stop=level if stop else 0.0, list_id=working.list_id, shares=holder)
+            self.orders[order.order_id], self.by_client[cid] = order, order.order_id
+            if holder is None:
+                holder = order
+                self._reserve(market, order.side, order.qty, level)
+                order.reserved = order.qty * (level * (1 + market.spec.taker_fee) if order.side == "BUY" else 1.0)
+            reports.append(self._execution(order, "NEW"))
+        return reports
+
     def _release(self, order: Order) -> None:
         market = self.markets[order.symbol]
         asset = market.quote if order.side == "BUY" else market.base
@@ -461,6 +564,7 @@ class BinanceSim:
         iv = self.eng[es.E_IV]
         fills = self.eng[es.E_FILLS][:iv[es.I_N_FILLS]].copy()
         events = self.eng[es.E_EVENTS][:iv[es.I_N_EVENTS]].copy()
+        new_rows = self.eng[es.E_ROWS][:iv[es.I_N_ROWS]].copy()  # the orders it opened itself: lists' exits
         iv[es.I_N_FILLS] = iv[es.I_N_EVENTS] = iv[es.I_N_ROWS] = 0
         rejected, reports = {}, []
         fill_of = {}
@@ -479,8 +583,17 @@ class BinanceSim:
             elif kind in (ORDER_FILLED, ORDER_PARTIALLY_FILLED):
                 f = fill_of[order.order_id].pop(0)
                 reports.append(self._book_trade(order, f, kind == ORDER_FILLED))
+                if order.order_id in self.lists:
+                    reports.extend(self._open_exits(order, float(f["qty"]), new_rows))
+                elif self._is_exit(order):  # its sibling shrinks by as much (the engine's one-updates-other)
+                    for o in self._exits(order.list_id):
+                        if o is not order and o.status in ("NEW", "PARTIALLY_FILLED"):
+                            o.qty -= float(f["qty"])
             elif kind == ORDER_CANCELED:
-                order.status = "EXPIRED" if order.tif in ("IOC", "FOK") or order.type == "MARKET" else "CANCELED"
+                # IOC and FOK leftovers expire, and an order list's exit that its sibling's fill ended
+                expired = order.tif in ("IOC", "FOK") or order.type == "MARKET" or \
+                    self._is_exit(order) and not order.cancel_asked
+                order.status = "EXPIRED" if expired else "CANCELED"
                 self._release(order)
                 reports.append(self._execution(order, order.status))
         for report in reports:
@@ -507,10 +620,11 @@ class BinanceSim:
         # paid from what the order holds; beyond it (a market order filled above the price it was held at) from
         # the free balance
         paid, asset = (qty * price + fee, market.quote) if order.side == "BUY" else (qty, market.base)
-        held = min(paid, order.reserved)
+        holder = order.shares or order
+        held = min(paid, holder.reserved)
         self.locked[asset] -= held
         self.free[asset] -= paid - held
-        order.reserved -= held
+        holder.reserved -= held
         if order.side == "BUY":
             self.free[market.base] += qty
         else:
@@ -522,7 +636,7 @@ class BinanceSim:
     def _execution(self, order: Order, kind: str, trade: dict | None = None) -> dict:
         return {"e": "executionReport", "E": self.now_ms, "s": order.symbol, "c": order.client_id, "S": order.side,
                 "o": order.type, "f": order.tif, "q": fmt(order.qty), "p": fmt(order.price), "P": fmt(order.stop),
-                "F": fmt(0.0), "g": -1, "C": "", "x": kind, "X": order.status, "r": "NONE", "i": order.order_id,
+                "F": fmt(0.0), "g": order.list_id, "C": "", "x": kind, "X": order.status, "r": "NONE", "i": order.order_id,
                 "l": trade["qty"] if trade else fmt(0.0), "z": fmt(order.executed),
                 "L": trade["price"] if trade else fmt(0.0), "n": trade["commission"] if trade else fmt(0.0),
                 "N": self.markets[order.symbol].quote if trade else None, "T": self.now_ms, "t": trade["id"] if trade else -1, "v": 0,

@@ -229,6 +229,37 @@ class CcxtVenue:
         return await self.call(self.rest.create_order, market, kind, "buy" if side > 0 else "sell", qty,
                                price if kind == "limit" else None, params, retries=2)
 
+    @property
+    def order_lists(self) -> bool:
+        """Whether a bracket is sent as one order list (`submit_list`): Binance spot's OTO and OTOCO."""
+        return self.exchange_id == "binance"
+
+    async def submit_list(self, symbol: str, client_id: str, side: int, qty: float, price: float, post_only: bool,
+                          exits: dict[str, float]) -> dict:
+        """A GTC limit entry and its exits (`{"sl": stop price, "tp": limit price}`, one or both) as one Binance
+        order list, OTO or OTOCO: the venue places the exits (`<client_id>-sl`, a STOP_LOSS; `-tp`, a LIMIT_MAKER)
+        when the entry fills, one cancelling the other, holding the position once."""
+        m = self.market_of(symbol)
+        amount = self.rest.amount_to_precision(m["symbol"], qty)
+        params = {"symbol": m["id"], "workingType": "LIMIT_MAKER" if post_only else "LIMIT",
+                  "workingSide": "BUY" if side > 0 else "SELL", "workingClientOrderId": client_id,
+                  "workingPrice": self.rest.price_to_precision(m["symbol"], price), "workingQuantity": amount,
+                  "pendingSide": "SELL" if side > 0 else "BUY", "pendingQuantity": amount}
+        if not post_only:
+            params["workingTimeInForce"] = "GTC"
+        legs = {name: {"Type": "STOP_LOSS" if name == "sl" else "LIMIT_MAKER", "ClientOrderId": f"{client_id}-{name}",
+                       "StopPrice" if name == "sl" else "Price": self.rest.price_to_precision(m["symbol"], level)}
+                for name, level in exits.items()}
+        if len(legs) == 1:
+            (leg,) = legs.values()
+            params.update({f"pending{k}": v for k, v in leg.items()})
+            return await self.call(self.rest.private_post_orderlist_oto, params, retries=2)
+        # a long's take-profit is above the price and its stop below; a short's the other way round
+        above, below = (legs["tp"], legs["sl"]) if side > 0 else (legs["sl"], legs["tp"])
+        params.update({f"pendingAbove{k}": v for k, v in above.items()})
+        params.update({f"pendingBelow{k}": v for k, v in below.items()})
+        return await self.call(self.rest.private_post_orderlist_otoco, params, retries=2)
+
     async def amend(self, symbol: str, client_id: str, side: int, order_type: str, remaining: float,
                     price: float | None, tif: str | None, post_only: bool, trigger: float | None = None) -> dict:
         """Replaces an open order by one for the `remaining` quantity at the new prices, under the same client id

@@ -38,6 +38,7 @@ from .intents import (FLAG_POST_ONLY, TIF_FOK, TIF_IOC, TRAIL_PERCENT, TYPE_LIMI
                       TYPE_MARKET, TYPE_MARKET_IF_TOUCHED, TYPE_STOP, TYPE_STOP_LIMIT, TYPE_TRAILING)
 from .journal import CLOCK, MARKET, REPORT, STOP, JournalWriter, read_rows, report_fields, trade_key
 from .live import BarAligner, LiveEngine, LiveError
+from .order_lists import OrderLists, exits_of
 from .replay import header_of
 
 EXIT_STOPPED, EXIT_CONFIG, EXIT_VENUE, EXIT_ENGINE = 0, 1, 4, 5
@@ -140,6 +141,7 @@ class Scheduler:
                   "levels (L2); subscribe with `book depth N`", file=sys.stderr)
             return EXIT_CONFIG
         self.sid = (cfg.strategy_id or m.strategy.lower())[:24]
+        self.lists = OrderLists(self.sid)
         folder = Path(cfg.journal) if cfg.journal else Path(cfg.strategy).parent / ".ntc" / "live" / self.sid
         folder.mkdir(parents=True, exist_ok=True)
         key, secret = self._credentials()
@@ -176,6 +178,12 @@ class Scheduler:
         self.engine, self.journal, self.specs, self.strategy = engine, journal, specs, strategy
         try:
             fresh = self._recover(folder / "journal")
+            for cid, fields in self.store.orders().items():  # the brackets sent as order lists before a restart
+                if fields.get("exits"):
+                    self.lists.entry(int(fields["seq"]), fields["exits"])
+                elif "list_parent" in fields:
+                    self.lists.open_exit(int(fields["seq"]), int(fields["list_parent"]), TYPE_STOP if
+                                         cid.endswith("-sl") else TYPE_LIMIT)
             self.engine.journal = journal
             if not cfg.paper:  # on a fresh start, what `on start` sent is not at the venue yet, and not a difference
                 await self._reconcile(set(self.engine.started.orders["seq"].tolist()) if fresh else set())
@@ -243,6 +251,9 @@ class Scheduler:
             self.log("recovered", snapshot_input=after, journal_inputs=fed, open_orders=len(engine.open_orders()))
         return snap is None and fed == 0
 
+    def _fields(self, row) -> dict:
+        return _order_fields(row, self.lists.cid(int(row["seq"])), self.specs)
+
     # ---------------------------------------------------------------- reconciliation
     async def _reconcile(self, unsent: set[int]) -> None:
         """Makes the engine and the venue agree after a (re)start; logs every difference it finds. `unsent`: the
@@ -252,12 +263,12 @@ class Scheduler:
         open_rows = {int(o["seq"]): o for o in engine.open_orders() if int(o["seq"]) not in unsent}
         candidates = dict(known)
         for seq, row in open_rows.items():  # journaled, maybe killed before the state row was written
-            candidates.setdefault(f"{self.sid}-{seq}", _order_fields(row, self.sid, self.specs))
+            candidates.setdefault(self.lists.cid(seq), self._fields(row))
         for cid, fields in sorted(candidates.items(), key=lambda kv: kv[1]["seq"]):
             seq = int(fields["seq"])
             at_venue = await self.venue.order(fields["symbol"], cid)
             if at_venue is None:
-                if seq in open_rows:
+                if seq in open_rows and "list_parent" not in fields:  # a list's exits are the venue's to place
                     self.log("reconcile", difference="order never reached the venue: sent again", client_id=cid)
                     self.store.save_order(cid, fields)
                     await self._send(fields)
@@ -337,7 +348,7 @@ class Scheduler:
         if cfg.cancel_on_exit and not cfg.paper:
             for o in engine.open_orders():
                 spec = self.specs[int(o["instrument"])]
-                await self.venue.cancel(spec.symbol, f"{self.sid}-{int(o['seq'])}")
+                await self.venue.cancel(spec.symbol, self.lists.cid(int(o["seq"])))
         if self.sending:
             await asyncio.gather(*self.sending, return_exceptions=True)
         self.journal.flush(sync=True)
@@ -378,10 +389,13 @@ class Scheduler:
         """Feeds one venue report; a fill the engine has booked already (reported twice: by the stream and by a
         re-sync, or before a restart) is dropped. The journal row is written before the state row: a restart
         trusts the journal, which is what the engine is rebuilt from."""
-        seq = _seq(r.client_id, self.sid)
+        seq = self.lists.seq(r.client_id)
         if seq is None:
+            self.lists.wait(r.client_id, r)
             return None
         self.unreported.pop(r.client_id, None)
+        if r.kind == REPORT_EXPIRED and r.client_id in self.lists.seq_of:
+            r.kind = REPORT_CANCELED  # an order list's exit that its sibling's fill ended (the venue: expired)
         key = trade_key(r.trade_id) if r.kind == REPORT_FILL and r.trade_id else 0
         if key and key in self.booked:
             return None
@@ -409,23 +423,40 @@ class Scheduler:
                      fee=float(f["fee"]))
         for ts, row in box.logs:
             self.log("strategy_log", t=int(ts), text=self.strategy.format_log(row))
+        table = {int(o["seq"]): o for o in self.engine.open_orders()} if len(box.orders) else {}
         for row in box.orders:
-            fields = _order_fields(row, self.sid, self.specs)
+            fields = self._fields(row)
             fields["recv_ns"] = self.recv_ns  # when the input that caused it arrived (market inputs)
+            parent = int(row["parent"])
+            if self.lists.is_exit(parent):  # sent with its entry: the venue placed it when the entry filled
+                cid, early = self.lists.open_exit(int(row["seq"]), parent, int(row["order_type"]))
+                fields.update(client_id=cid, list_parent=parent)
+                self.log("order", **fields)
+                self.store.save_order(cid, fields)
+                for r in early:
+                    self.queue.put_nowait(("report", r))
+                continue
+            exits = exits_of(table[int(row["seq"])]) if self.venue.order_lists and not self.cfg.paper and \
+                int(row["seq"]) in table else {}
+            if exits:
+                self.lists.entry(int(row["seq"]), exits)
+                fields["exits"] = exits
             self.log("order", **fields)
             if not self.cfg.paper:
                 self.store.save_order(fields["client_id"], fields)
                 self._spawn(self._send(fields), fields["client_id"])
         for ev in box.cancels:
-            cid = f"{self.sid}-{int(ev['seq'])}"
+            cid = self.lists.cid(int(ev["seq"]))
             self.log("cancel", client_id=cid)
             if not self.cfg.paper:
                 self._spawn(self.venue.cancel(self.specs[int(ev["instrument"])].symbol, cid))
         if len(box.modifies):
             rows = {int(o["seq"]): o for o in self.engine.open_orders()}
             for seq in dict.fromkeys(int(ev["seq"]) for ev in box.modifies):  # once per order and input
+                if seq in self.lists.cid_of:
+                    continue  # an order list's exit: the venue grows it with its entry's fills itself
                 if seq in rows:  # not ended by the same input
-                    fields = _order_fields(rows[seq], self.sid, self.specs)
+                    fields = self._fields(rows[seq])
                     self.log("modify", **fields)
                     if not self.cfg.paper:
                         self.store.save_order(fields["client_id"], fields)
@@ -450,9 +481,13 @@ class Scheduler:
             self.log("order_sent", client_id=fields["client_id"], recv_ns=fields.get("recv_ns", 0),
                      sent_ns=time.time_ns())
             self.unreported[fields["client_id"]] = time.monotonic()
-            await self.venue.submit(fields["symbol"], fields["client_id"], fields["side"], fields["type"],
-                                    fields["qty"], fields["price"], fields["tif"], fields["post_only"],
-                                    fields.get("trigger"), fields.get("trail_percent"))
+            if fields.get("exits"):
+                await self.venue.submit_list(fields["symbol"], fields["client_id"], fields["side"], fields["qty"],
+                                             fields["price"], fields["post_only"], fields["exits"])
+            else:
+                await self.venue.submit(fields["symbol"], fields["client_id"], fields["side"], fields["type"],
+                                        fields["qty"], fields["price"], fields["tif"], fields["post_only"],
+                                        fields.get("trigger"), fields.get("trail_percent"))
         except VenueError as exc:
             if "Duplicate order" in str(exc):
                 return  # a resend of an order the venue already holds
@@ -467,6 +502,8 @@ class Scheduler:
         if sending is not None:
             await asyncio.wait([sending])
         try:
+            if fields["seq"] in self.lists.entries:
+                raise VenueError("the entry of an order list cannot be changed at the venue")
             await self.venue.amend(fields["symbol"], cid, fields["side"], fields["type"], fields["qty"] - filled,
                                    fields["price"], fields["tif"], fields["post_only"], fields.get("trigger"))
         except VenueError as exc:
@@ -476,7 +513,7 @@ class Scheduler:
     async def _resync(self) -> None:
         """What the venue says of each order the engine holds open (after a reconnect, or polling)."""
         for row in self.engine.open_orders():
-            fields = _order_fields(row, self.sid, self.specs)
+            fields = self._fields(row)
             order = await self.venue.order(fields["symbol"], fields["client_id"])
             if order is not None:
                 await self._feed_venue_order(fields, order)
@@ -535,11 +572,6 @@ class Scheduler:
             print(line, file=sys.stderr, flush=True)
 
 
-def _seq(client_id: str, sid: str) -> int | None:
-    prefix, _, number = client_id.rpartition("-")
-    return int(number) if prefix == sid and number.isdigit() else None
-
-
 def _trail_percent(row) -> float | None:
     """A trailing stop's distance in percent, when it is one in whole basis points."""
     if int(row["order_type"]) != TYPE_TRAILING or int(row["trail_unit"]) != TRAIL_PERCENT:
@@ -548,11 +580,11 @@ def _trail_percent(row) -> float | None:
     return round(bips) / 100 if abs(bips - round(bips)) < 1e-9 else None
 
 
-def _order_fields(row, sid: str, specs) -> dict:
+def _order_fields(row, cid: str, specs) -> dict:
     """What the state and the log keep of an order: from an order sent (ORDER_ROW_DTYPE) or an order table row."""
     order_type = int(row["order_type"])
     price, trigger = float(row["price"]), float(row["trigger"])
-    return {"client_id": f"{sid}-{int(row['seq'])}", "seq": int(row["seq"]),
+    return {"client_id": cid, "seq": int(row["seq"]),
             "symbol": specs[int(row["instrument"])].symbol, "side": int(row["side"]),
             "type": ORDER_TYPES.get(order_type, f"type{order_type}"),
             "qty": float(row["qty"]), "price": None if price != price else price,

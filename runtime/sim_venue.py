@@ -24,12 +24,14 @@ from .venue import arrive, mark, quote
 
 
 @hot
-def submit(eng, ctx, k, side, qty, order_type, price, trigger, trail, trail_unit, tif, flags, seq, t):
+def submit(eng, ctx, k, side, qty, order_type, price, trigger, trail, trail_unit, tif, flags, seq, t,
+           stop_loss=math.nan, take_profit=math.nan):
     """A new order reaches the venue: accepted (or rejected), and matched at once against the current book.
-    `trail`, `trail_unit`: a trailing stop's distance (NaN for other orders). Returns its row, or -1 when the
-    order table is full."""
+    `trail`, `trail_unit`: a trailing stop's distance (NaN for other orders). `stop_loss`, `take_profit`: the exits
+    the order opens when it fills, one cancelling the other (an order list's pending orders; NaN: none). Returns
+    its row, or -1 when the order table is full."""
     j = new_row(eng, seq, k, side, qty, order_type, price, trigger, trail, trail_unit, tif, es.NO_TIME, flags, NO_ID,
-                NO_ID, -1, math.nan, math.nan, -1, t)
+                NO_ID, -1, stop_loss, take_profit, -1, t)
     if j < 0:
         return -1
     open_count(ctx, k, 1.0)

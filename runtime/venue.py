@@ -126,14 +126,19 @@ def send(eng, ctx, it, k, side, qty, flags, seq, t):
     if order_type == TYPE_MARKET and price == price:
         order_type = TYPE_LIMIT  # `target X Q limit P`, `close X limit P`
     rounding = eng[E_CFG][C_ROUND] == 1.0
+    stop_loss = it["stop_loss"]
+    take_profit = it["take_profit"]
     if rounding:
         qty = to_lot(qty, spec[k, LOT])
         price = to_tick(price, spec[k, TICK], side > 0)
         trigger = to_tick(trigger, spec[k, TICK], side < 0 if order_type == TYPE_STOP or order_type == TYPE_STOP_LIMIT
                           or order_type == TYPE_TRAILING else side > 0)
+        # a bracket's exits are orders of the other side: its stop (a sell stop for a buy: down) and its limit
+        stop_loss = to_tick(stop_loss, spec[k, TICK], side > 0)
+        take_profit = to_tick(take_profit, spec[k, TICK], side < 0)
     j = new_row(eng, seq, k, side, qty, order_type, price, trigger, it["trail"], it["trail_unit"], it["tif"],
-                expiry(eng, it["tif"], it["expire_after"], t), flags, it["tag"], it["oco"], -1, it["stop_loss"],
-                it["take_profit"], it["source_line"], t)
+                expiry(eng, it["tif"], it["expire_after"], t), flags, it["tag"], it["oco"], -1, stop_loss,
+                take_profit, it["source_line"], t)
     if j < 0:
         eng[E_IV][I_STATUS] = STATUS_TOO_MANY_ORDERS  # the loop stops and says so
         return
