@@ -8,12 +8,17 @@ Params and windows are chosen so that each run trades a few times in about 15 s.
 
 from __future__ import annotations
 
+import json
+import signal
+import sqlite3
+import time
+
 import numpy as np
 import pytest
 
 import nts
 from example_data import EXAMPLES
-from live_sim import Simulator, live, replay, stop_when_done
+from live_sim import Simulator, live, log_events, replay, stop_when_done
 from nts.adapters.binance_sim import window
 from nts.adapters.files import read_events
 from nts.runtime.backtest import run_engine
@@ -106,3 +111,51 @@ def test_an_example_trades_on_bars_replays_identically_and_matches_a_backtest(ex
     assert agree > 0
     if got != expected:
         assert in_entry_bar and in_entry_bar[0] <= agree, (got, expected)
+
+
+def test_a_restart_while_an_order_lists_exits_rest_sends_nothing_twice(tmp_path):
+    """SIGKILL while a bracket's exits rest at the venue (placed by it when the entry filled), then a restart: the
+    exits are not sent again, their reports still reach the engine's orders, and the venue, the state and the
+    engine agree on the orders and the position."""
+    sim = Simulator("--bars", f"SPY={SPY}", "--interval", "1d", "--from", "2018-07-01", "--to", "2019-01-01",
+                    "--bar-gap", "0.2")
+    folder = tmp_path / "run"
+    try:
+        proc = live(sim, folder, wait=False, strategy=EXAMPLES / "rsi_bracket.nts")
+        deadline = time.time() + 90
+        while not resting_exits(folder):
+            assert time.time() < deadline and not sim.state()["done"], "no bracket's exits rested"
+            time.sleep(0.02)
+        proc.send_signal(signal.SIGKILL)
+        proc.wait()
+        proc = live(sim, folder, wait=False, strategy=EXAMPLES / "rsi_bracket.nts")
+        events = stop_when_done(sim, folder, proc)
+        venue = sim.state()
+    finally:
+        sim.close()
+    client_ids = [o["clientOrderId"] for o in venue["orders"]]
+    assert len(client_ids) == len(set(client_ids)), "an order was sent twice"
+    assert any(cid.endswith("-sl") for cid in client_ids)
+    assert not [e for e in events if e["event"] == "reconcile" and "sent again" in e["difference"]]
+    db = sqlite3.connect(folder / "state.db")
+    stored = {row[0]: json.loads(row[1]) for row in db.execute("SELECT client_id, fields FROM orders")}
+    assert set(stored) == set(client_ids), "the state and the venue disagree on the orders"
+    fills = [json.loads(row[0]) for row in db.execute("SELECT fields FROM fills")]
+    assert len(fills) == len(venue["trades"]) >= 2
+    position = sum(f["qty"] * (1 if stored[f["client_id"]]["side"] > 0 else -1) for f in fills)
+    assert venue["balances"]["SPY"] == pytest.approx(position)
+    assert events[-1]["event"] == "stopped" and events[-1]["positions"]["SPY.ARCA"] == pytest.approx(position)
+    assert sum(1 for e in events if e["event"] == "recovered") == 1
+
+
+def resting_exits(folder) -> set[str]:
+    """The exits of order lists the run has opened and not yet seen filled or canceled (by its log)."""
+    if not (folder / "live.log").exists():
+        return set()
+    events = log_events(folder)
+    exits = {e["seq"]: e["client_id"] for e in events if e["event"] == "order" and "list_parent" in e}
+    entries = {e["list_parent"] for e in events if e["event"] == "order" and "list_parent" in e}
+    ended = {exits.get(e["seq"]) for e in events if e["event"] == "fill"} | \
+        {e["client_id"] for e in events if e["event"] == "cancel"}
+    done = {cid.rpartition("-")[0] for cid in ended if cid}  # an exit's fill or cancel ends its sibling too
+    return {cid for cid in exits.values() if cid.rpartition("-")[0] not in done} if entries else set()
