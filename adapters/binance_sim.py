@@ -194,7 +194,7 @@ class BinanceSim:
         self.orders: dict[int, Order] = {}
         self.by_client: dict[str, int] = {}
         self.received: dict[str, int] = {}  # client id -> when its order request arrived (wall clock, ns)
-        self.lists: dict[int, dict] = {}  # working order id -> its list: {"id", "exits": {engine type: client id}}
+        self.lists: dict[int, dict] = {}  # working order id -> its list: {"id", "exits": {type: (client id, price)}}
         self.trades: list[dict] = []
         self.next_order_id = 1_000
         self.next_list_id = 1
@@ -636,10 +636,11 @@ class BinanceSim:
     def _execution(self, order: Order, kind: str, trade: dict | None = None) -> dict:
         return {"e": "executionReport", "E": self.now_ms, "s": order.symbol, "c": order.client_id, "S": order.side,
                 "o": order.type, "f": order.tif, "q": fmt(order.qty), "p": fmt(order.price), "P": fmt(order.stop),
-                "F": fmt(0.0), "g": order.list_id, "C": "", "x": kind, "X": order.status, "r": "NONE", "i": order.order_id,
-                "l": trade["qty"] if trade else fmt(0.0), "z": fmt(order.executed),
+                "F": fmt(0.0), "g": order.list_id, "C": "", "x": kind, "X": order.status, "r": "NONE",
+                "i": order.order_id, "l": trade["qty"] if trade else fmt(0.0), "z": fmt(order.executed),
                 "L": trade["price"] if trade else fmt(0.0), "n": trade["commission"] if trade else fmt(0.0),
-                "N": self.markets[order.symbol].quote if trade else None, "T": self.now_ms, "t": trade["id"] if trade else -1, "v": 0,
+                "N": self.markets[order.symbol].quote if trade else None, "T": self.now_ms,
+                "t": trade["id"] if trade else -1, "v": 0,
                 "I": 1, "w": order.status == "NEW", "m": bool(trade and trade["isMaker"]), "M": True,
                 "O": order.time_ms, "Z": fmt(order.quote_qty), "Y": trade["quoteQty"] if trade else fmt(0.0),
                 "Q": fmt(0.0), "W": order.time_ms, "V": "NONE"}
