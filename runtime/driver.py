@@ -26,7 +26,7 @@ from .ops import LOG_COUNT
 from .events import ORDER_EVENT_KINDS
 
 DRIVER_FILE = "driver.py"
-DRIVER_FORMAT = 4  # changes when the generated code does, so that drivers written before are rewritten
+DRIVER_FORMAT = 5  # changes when the generated code does, so that drivers written before are rewritten
 
 
 def matching_streams(manifest) -> list[bool]:
@@ -61,6 +61,7 @@ def driver_source(strategy, key: str) -> str:
         'do not edit."""',
         f"# key {key}",
         "from nts.runtime import loop as L",
+        "from nts.runtime.engine_ref import by_ref",
         "from nts.runtime.jit import hot",
         f"import {strategy.module.__name__} as S",
         "",
@@ -72,8 +73,9 @@ def driver_source(strategy, key: str) -> str:
         "    \"\"\"Runs the handlers of the fills and order events due by t (and of what those cause).\"\"\"",
         f"    counters = state[{idx['counters']}]",
         f"    logs = state[{idx['logs']}]",
+        "    ep = by_ref(eng)",
         "    while L.queued(eng):",
-        "        item = L.engine(L.OP_NEXT_DELIVERY, eng, ctx, out, 0, logs, counters, -1, 0.0, 0.0, 0.0, 0.0, t)",
+        "        item = L.engine(L.OP_NEXT_DELIVERY, ep, ctx, out, 0, logs, counters, -1, 0.0, 0.0, 0.0, 0.0, t)",
         "        if item < 0 or L.cascade(eng, t):",
         "            return",
         "        i = item >> 1",
@@ -97,6 +99,7 @@ def driver_source(strategy, key: str) -> str:
         if fn:
             lines += [f"    counters = state[{idx['counters']}]",
                       f"    logs = state[{idx['logs']}]",
+                      "    ep = by_ref(eng)",
                       f"    n = S.{fn}(tev, 0, state, ctx, out)",
                       "    " + _after("tev[0]['ts_event']"),
                       "    deliver(state, ctx, out, eng, tev[0]['ts_event'])"]
@@ -111,6 +114,7 @@ def driver_source(strategy, key: str) -> str:
         f"    counters = state[{idx['counters']}]",
         f"    logs = state[{idx['logs']}]",
         f"    records = state[{idx['records']}]",
+        "    ep = by_ref(eng)",
         "    done = 0",
         "    while done < limit:",
         "        best = -1",
@@ -129,7 +133,7 @@ def driver_source(strategy, key: str) -> str:
     lines += [
         f"        na = iv[{I_NEXT_ACTION}]",
         "        if na <= t_end and na <= tb and na <= tt:",
-        "            L.engine(L.OP_ADVANCE, eng, ctx, out, 0, logs, counters, -1, 0.0, 0.0, 0.0, 0.0, na)",
+        "            L.engine(L.OP_ADVANCE, ep, ctx, out, 0, logs, counters, -1, 0.0, 0.0, 0.0, 0.0, na)",
         "            deliver(state, ctx, out, eng, na)",
         f"            if iv[{I_STATUS}] != 0:",
         f"                return iv[{I_STATUS}]",
@@ -182,9 +186,9 @@ def _market_event(data: str, s: str, k: int, matches: bool) -> list[str]:
     if data == "bars":
         fields = [f"{s}[j]['{f}']" for f in ("open", "high", "low", "close")]
         lines = [f"if iv[{I_N_ORDERS}] > 0:",
-                 f"    L.engine(L.OP_MATCH_BAR, eng, ctx, out, 0, logs, counters, {k}, {', '.join(fields)}, tb)"
+                 f"    L.engine(L.OP_MATCH_BAR, ep, ctx, out, 0, logs, counters, {k}, {', '.join(fields)}, tb)"
                  ] if matches else []
-        return lines + [f"L.mark(eng, ctx, out, logs, counters, {k}, {fields[3]}, tb)"]
+        return lines + _mark(k, fields[3])
     if data == "quotes":
         top = [f"{s}[j]['{f}']" for f in ("bid", "ask", "bid_size", "ask_size")]
     elif data == "trades":
@@ -196,14 +200,20 @@ def _market_event(data: str, s: str, k: int, matches: bool) -> list[str]:
         lines.append(f"L.levels(eng, {k}, " + ", ".join(f"{s}[j]['{f}']" for f in
                                                        ("bid_price", "bid_size", "ask_price", "ask_size")) + ")")
     lines += [f"if iv[{I_N_ORDERS}] > 0:",
-              f"    L.engine(L.OP_MATCH_BOOK, eng, ctx, out, 0, logs, counters, {k}, 0.0, 0.0, 0.0, 0.0, tb)"]
+              f"    L.engine(L.OP_MATCH_BOOK, ep, ctx, out, 0, logs, counters, {k}, 0.0, 0.0, 0.0, 0.0, tb)"]
     lines = lines if matches else []
-    return lines + [f"L.mark(eng, ctx, out, logs, counters, {k}, 0.5 * ({top[0]} + {top[1]}), tb)"]
+    return lines + _mark(k, f"0.5 * ({top[0]} + {top[1]})")
+
+
+def _mark(k: int, price: str) -> list[str]:
+    """Marks instrument k at `price`; one traded on margin may then need a margin call."""
+    return [f"if L.mark(eng, ctx, {k}, {price}, tb):",
+            f"    L.engine(L.OP_MARGIN_CALL, ep, ctx, out, 0, logs, counters, {k}, 0.0, 0.0, 0.0, 0.0, tb)"]
 
 
 def _after(t: str) -> str:
     """Sends what a handler wrote (intents in `out`, log messages) at time `t`."""
-    return f"L.engine(L.OP_AFTER_HANDLER, eng, ctx, out, n, logs, counters, -1, 0.0, 0.0, 0.0, 0.0, {t})"
+    return f"L.engine(L.OP_AFTER_HANDLER, ep, ctx, out, n, logs, counters, -1, 0.0, 0.0, 0.0, 0.0, {t})"
 
 
 def driver_key(strategy, engine_symbol: str) -> str:

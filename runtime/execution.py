@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from .engine_state import E_IV, E_ORDERS, I_DONE_ROWS, I_N_ORDERS, ST_DONE, ST_PENDING, ST_WORKING
 from .events import NO_REASON, ORDER_ACCEPTED, ORDER_EXPIRED, ORDER_REJECTED
+from .engine_ref import load
 from .jit import hot
 from .orders import book_fill, canceled, compact, finish, log_event, next_action
 
@@ -34,30 +35,31 @@ def row_of(eng, seq):
 
 
 @hot
-def report(eng, ctx, kind, seq, a, b, c, d, t):
+def report(ep, ctx, kind, seq, a, b, c, d, t):
     """Applies one report of the venue about order `seq` at time t. Returns the order's row, or -1 when no open
     order has that number (the scheduler tells the user: a report about an order this run did not send, or one
     already finished)."""
+    eng = load(ep)
     j = row_of(eng, seq)
     if j < 0:
         return -1
     o = eng[E_ORDERS][j]
     if kind == REPORT_REJECTED:
         finish(eng, ctx, j)
-        log_event(eng, j, ORDER_REJECTED, int(d), t)
+        log_event(ep, j, ORDER_REJECTED, int(d), t)
     elif kind == REPORT_CANCELED:
-        canceled(eng, ctx, j, NO_REASON, t)
+        canceled(ep, ctx, j, NO_REASON, t)
     elif kind == REPORT_EXPIRED:
         finish(eng, ctx, j)
-        log_event(eng, j, ORDER_EXPIRED, NO_REASON, t)
+        log_event(ep, j, ORDER_EXPIRED, NO_REASON, t)
     else:
         if o["status"] == ST_PENDING:  # a fill may be the first the venue says of an order
             o["status"] = ST_WORKING
             o["ts_active"] = t
-            log_event(eng, j, ORDER_ACCEPTED, NO_REASON, t)
+            log_event(ep, j, ORDER_ACCEPTED, NO_REASON, t)
         if kind == REPORT_FILL and a > 0.0:
-            book_fill(eng, ctx, j, a, b, c, d == 1.0, t)
+            book_fill(ep, ctx, j, a, b, c, d == 1.0, t)
     if eng[E_IV][I_DONE_ROWS] > 0:
-        compact(eng)
-    next_action(eng)
+        compact(ep)
+    next_action(ep)
     return j

@@ -16,6 +16,7 @@ from . import execution, matching, orders, portfolio, venue
 from .engine_state import (C_LIVE, E_CFG, E_EQ, E_EVENTS, E_FILLS, E_IV, E_LOG_TS, E_LOGS, I_CASCADE, I_CASCADE_AT, I_DONE_ROWS,
                            I_LOGS_DROPPED, I_N_EQ, I_N_EVENTS, I_N_FILLS, I_N_LOG, I_N_ROWS, I_Q_TAIL, I_STATUS,
                            MAX_CASCADE, STATUS_RUNAWAY)
+from .engine_ref import by_ref, load
 from .jit import hot
 from .ops import LOG_COUNT
 
@@ -31,40 +32,42 @@ OP_VENUE_REPORT = 6   # live: n the report's kind, k the order's seq, a..d its v
 
 
 @hot(boundary=True)
-def engine(op, eng, ctx, out, n, logs, counters, k, a, b, c, d, t):
+def engine(op, ep, ctx, out, n, logs, counters, k, a, b, c, d, t):
     """Everything the driver asks of the engine that is more than a few instructions, behind one function: it is
-    compiled once (per install) and called by symbol, so the engine's code exists once however many paths use it."""
+    compiled once (per install) and called by symbol, so the engine's code exists once however many paths use it.
+    `ep`: the engine by reference (runtime/engine_ref.py)."""
+    eng = load(ep)
     if op <= OP_MATCH_BOOK and eng[E_CFG][C_LIVE] == 1.0:
         return 0  # live, a real venue matches the orders
     if op == OP_MATCH_BAR:
-        matching.match_bar(eng, ctx, k, a, b, c, d, t)
+        matching.match_bar(ep, ctx, k, a, b, c, d, t)
     elif op == OP_MATCH_BOOK:
-        matching.match_book(eng, ctx, k, t, -1, False)
+        matching.match_book(ep, ctx, k, t, -1, False)
     elif op == OP_MARGIN_CALL:
-        venue.margin_call(eng, ctx, t)
+        venue.margin_call(ep, ctx, t)
     elif op == OP_AFTER_HANDLER:
         m = counters[LOG_COUNT]
         if m > 0:
-            keep_logs(eng, logs, m, t)
+            keep_logs(ep, logs, m, t)
             counters[LOG_COUNT] = 0
         if n > 0:
-            venue.submit_intents(eng, ctx, out, n, t)
+            venue.submit_intents(ep, ctx, out, n, t)
     elif op == OP_NEXT_DELIVERY:
-        return orders.next_delivery(eng, t)
+        return orders.next_delivery(ep, t)
     elif op == OP_ADVANCE:
-        venue.advance(eng, ctx, t)
+        venue.advance(ep, ctx, t)
     elif op == OP_VENUE_REPORT:
-        return execution.report(eng, ctx, n, k, a, b, c, d, t)
+        return execution.report(ep, ctx, n, k, a, b, c, d, t)
     if eng[E_IV][I_DONE_ROWS] > 0:  # drop finished orders: `iv[I_N_ORDERS] > 0` then means open orders
-        orders.compact(eng)
+        orders.compact(ep)
     return 0
 
 
 # ---------------------------------------------------------------- small, linked into the driver
 @hot(inline="always")
-def mark(eng, ctx, out, logs, counters, k, price, t):
-    if venue.mark(eng, ctx, k, price, t):
-        engine(OP_MARGIN_CALL, eng, ctx, out, 0, logs, counters, k, 0.0, 0.0, 0.0, 0.0, t)
+def mark(eng, ctx, k, price, t):
+    """Marks instrument k; True when it is traded on margin and the driver must ask for OP_MARGIN_CALL."""
+    return venue.mark(eng, ctx, k, price, t)
 
 
 @hot(inline="always")
@@ -115,7 +118,14 @@ def buffers_full(eng):
 
 
 @hot
-def keep_logs(eng, logs, m, t):
+def venue_report(eng, ctx, out, kind, logs, counters, seq, a, b, c, d, t):
+    """A real venue's report (runtime/execution.py), applied from Python by the live engine."""
+    return engine(OP_VENUE_REPORT, by_ref(eng), ctx, out, kind, logs, counters, seq, a, b, c, d, t)
+
+
+@hot
+def keep_logs(ep, logs, m, t):
+    eng = load(ep)
     iv = eng[E_IV]
     kept = eng[E_LOGS]
     times = eng[E_LOG_TS]
@@ -138,7 +148,7 @@ def preload(state, ctx, out, eng, counters_index: int, logs_index: int) -> str:
 
     i64, f64 = types.int64, types.float64
     state_t = typeof(state)
-    signature = (i64, typeof(eng), typeof(ctx), typeof(out), i64, state_t[logs_index], state_t[counters_index],
+    signature = (i64, types.CPointer(typeof(eng)), typeof(ctx), typeof(out), i64, state_t[logs_index], state_t[counters_index],
                  i64, f64, f64, f64, f64, i64)
     engine.compile(signature)
     return engine.overloads[signature].fndesc.mangled_name

@@ -33,6 +33,7 @@ from .events import NO_REASON, ORDER_TRIGGERED
 from .instruments import TICK
 from .intents import (FLAG_POST_ONLY, TIF_FOK, TIF_IOC, TRAIL_PERCENT, TRAIL_TICKS, TYPE_LIMIT, TYPE_LIMIT_IF_TOUCHED, TYPE_MARKET,
                       TYPE_MARKET_IF_TOUCHED, TYPE_STOP, TYPE_STOP_LIMIT, TYPE_TRAILING)
+from .engine_ref import load
 from .jit import hot
 from .orders import cancel, fill, log_event, rand
 
@@ -118,8 +119,9 @@ def slipped(eng, o, p, tick):
 
 
 @hot
-def walk(eng, ctx, k, a, b, t, tick):
+def walk(ep, ctx, k, a, b, t, tick):
     """Runs the leg a -> b of a bar's path over instrument k's working orders, earliest action first."""
+    eng = load(ep)
     orders = eng[E_ORDERS]
     market = eng[E_MARKET]
     cfg = eng[E_CFG]
@@ -142,14 +144,14 @@ def walk(eng, ctx, k, a, b, t, tick):
         o = orders[best]
         if best_act == TRIGGER:
             o["triggered"] = True
-            log_event(eng, best, ORDER_TRIGGERED, NO_REASON, t)
+            log_event(ep, best, ORDER_TRIGGERED, NO_REASON, t)
         elif best_act == TOUCH and rand(eng) >= cfg[C_TOUCH_PROB]:
             o["touch_skip"] = t  # missed at this touch: not again on this bar
         elif best_act == TAKER:
             price = min(max(slipped(eng, o, best_p, tick), market[k, M_BAR_LOW]), market[k, M_BAR_HIGH])
-            fill(eng, ctx, best, o["qty"] - o["filled"], price, (o["flags"] & FLAG_POST_ONLY) != 0, t)
+            fill(ep, ctx, best, o["qty"] - o["filled"], price, (o["flags"] & FLAG_POST_ONLY) != 0, t)
         else:
-            fill(eng, ctx, best, o["qty"] - o["filled"], best_p, True, t)
+            fill(ep, ctx, best, o["qty"] - o["filled"], best_p, True, t)
         a = best_p
     for j in range(eng[E_IV][I_N_ORDERS]):
         o = orders[j]
@@ -158,18 +160,20 @@ def walk(eng, ctx, k, a, b, t, tick):
 
 
 @hot
-def one_chance_over(eng, ctx, k, t):
+def one_chance_over(ep, ctx, k, t):
     """Cancels what is left of instrument k's IOC and FOK orders: they had their chance."""
+    eng = load(ep)
     orders = eng[E_ORDERS]
     for j in range(eng[E_IV][I_N_ORDERS]):
         o = orders[j]
         if o["status"] == ST_WORKING and o["instrument"] == k and (o["tif"] == TIF_IOC or o["tif"] == TIF_FOK):
-            cancel(eng, ctx, j, NO_REASON, t)
+            cancel(ep, ctx, j, NO_REASON, t)
 
 
 @hot
-def match_bar(eng, ctx, k, open_, high, low, close, t):
+def match_bar(ep, ctx, k, open_, high, low, close, t):
     """Instrument k's working orders against one bar (the path rule above)."""
+    eng = load(ep)
     market = eng[E_MARKET]
     market[k, M_BAR_LOW] = low
     market[k, M_BAR_HIGH] = high
@@ -178,12 +182,12 @@ def match_bar(eng, ctx, k, open_, high, low, close, t):
         first, second = high, low
     else:
         first, second = low, high
-    walk(eng, ctx, k, open_, open_, t, tick)
-    one_chance_over(eng, ctx, k, t)
+    walk(ep, ctx, k, open_, open_, t, tick)
+    one_chance_over(ep, ctx, k, t)
     if working(eng, k):  # most often a market order filled at the open, and nothing is left to walk
-        walk(eng, ctx, k, open_, first, t, tick)
-        walk(eng, ctx, k, first, second, t, tick)
-        walk(eng, ctx, k, second, close, t, tick)
+        walk(ep, ctx, k, open_, first, t, tick)
+        walk(ep, ctx, k, first, second, t, tick)
+        walk(ep, ctx, k, second, close, t, tick)
 
 
 @hot(inline="always")
@@ -197,19 +201,21 @@ def working(eng, k):
 
 
 @hot
-def match_at(eng, ctx, j, price, t):
+def match_at(ep, ctx, j, price, t):
     """Order row j against a single price (an order placed on a bar's close, with fill-on-close)."""
+    eng = load(ep)
     k = eng[E_ORDERS][j]["instrument"]
     market = eng[E_MARKET]
     market[k, M_BAR_LOW] = price
     market[k, M_BAR_HIGH] = price
-    walk(eng, ctx, k, price, price, t, eng[E_SPEC][k, TICK])
+    walk(ep, ctx, k, price, price, t, eng[E_SPEC][k, TICK])
 
 
 @hot
-def match_book(eng, ctx, k, t, only, arriving):
+def match_book(ep, ctx, k, t, only, arriving):
     """Instrument k's working orders (only row `only` when >= 0) against its book (E_BOOK: a quote or trade print is
     its level 0). `arriving`: the order reaches the venue now, so a marketable limit takes liquidity."""
+    eng = load(ep)
     orders = eng[E_ORDERS]
     cfg = eng[E_CFG]
     book = eng[E_BOOK][k]
@@ -246,7 +252,7 @@ def match_book(eng, ctx, k, t, only, arriving):
                     act = TAKER
                 else:
                     o["triggered"] = True
-                    log_event(eng, j, ORDER_TRIGGERED, NO_REASON, t)
+                    log_event(ep, j, ORDER_TRIGGERED, NO_REASON, t)
                     fresh = True  # the limit it becomes arrives now
         limit = math.inf
         if act == NONE and limit_like(o):
@@ -265,7 +271,7 @@ def match_book(eng, ctx, k, t, only, arriving):
             act = MAKER
         remaining = o["qty"] - o["filled"]
         if o["tif"] == TIF_FOK and available(eng, book, s, limit) < remaining:
-            cancel(eng, ctx, j, NO_REASON, t)
+            cancel(ep, ctx, j, NO_REASON, t)
             continue
         maker = act == MAKER or (o["flags"] & FLAG_POST_ONLY) != 0
         for m in range(book.shape[0]):  # a taker walks the levels up to its limit; a maker takes what crosses it
@@ -276,13 +282,13 @@ def match_book(eng, ctx, k, t, only, arriving):
             if left <= 0.0:
                 continue
             price = o["price"] if act == MAKER else slipped(eng, o, level, tick)
-            done = fill(eng, ctx, j, min(remaining, left), price, maker, t)
+            done = fill(ep, ctx, j, min(remaining, left), price, maker, t)
             book[m, taken] += done
             remaining -= done
             if cfg[C_L1_SIZE] != 1.0:
                 break  # sizes off: all at the best level
     if only < 0:
-        one_chance_over(eng, ctx, k, t)
+        one_chance_over(ep, ctx, k, t)
 
 
 @hot(inline="always")

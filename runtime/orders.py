@@ -23,6 +23,7 @@ from .events import (NO_REASON, ORDER_CANCELED, ORDER_FILLED, ORDER_PARTIALLY_FI
                      ORDER_PENDING_MODIFY, REASON)
 from .instruments import CURRENCY, FEE_MIN, FEE_PER_UNIT, MAKER_FEE, MULTIPLIER, TAKER_FEE
 from .intents import FLAG_CANCEL_SENT, FLAG_REDUCE_ONLY, NO_ID, TIF_DAY, TIF_GTD, TYPE_LIMIT, TYPE_STOP
+from .engine_ref import load
 from .jit import hot
 from .ops import NS_PER_DAY, local_time
 from .portfolio import apply_fill
@@ -54,9 +55,10 @@ def latency(eng, base_ns):
 
 # ---------------------------------------------------------------- delivery to the strategy
 @hot
-def enqueue(eng, item, t):
+def enqueue(ep, item, t):
     """Queues a fill (item 2 * i) or an order event (2 * i + 1) for the strategy at t + ack latency, after every
     queued item due no later (arrival order among equal times)."""
+    eng = load(ep)
     q, iv = eng[E_QUEUE], eng[E_IV]
     at = t + latency(eng, eng[E_CFG][C_ACK_NS])
     tail = iv[I_Q_TAIL]
@@ -83,8 +85,9 @@ def enqueue(eng, item, t):
 
 
 @hot
-def next_delivery(eng, t):
+def next_delivery(ep, t):
     """The next queued item due by t (and takes it off the queue), or -1."""
+    eng = load(ep)
     iv = eng[E_IV]
     h = iv[I_Q_HEAD]
     if h >= iv[I_Q_TAIL] or eng[E_QUEUE][h, 0] > t:
@@ -94,7 +97,7 @@ def next_delivery(eng, t):
         iv[I_Q_HEAD] = 0
         iv[I_Q_TAIL] = 0
         if iv[I_NEXT_ACTION] <= t:  # it was this delivery: without a refresh the loop would call `advance` for nothing
-            next_action(eng)
+            next_action(ep)
     else:
         iv[I_Q_HEAD] = h + 1
     return item
@@ -106,15 +109,17 @@ def handled(eng, bit):
 
 
 @hot(inline="always")
-def log_event(eng, j, kind, reason, t):
+def log_event(ep, j, kind, reason, t):
     """Logs an event of order row j (and queues it when the strategy handles its kind)."""
+    eng = load(ep)
     o = eng[E_ORDERS][j]
-    return log_event_of(eng, o["seq"], o["instrument"], o["side"], o["qty"], o["filled"], o["price"], o["tag"],
+    return log_event_of(ep, o["seq"], o["instrument"], o["side"], o["qty"], o["filled"], o["price"], o["tag"],
                         kind, reason, t)
 
 
 @hot
-def log_event_of(eng, seq, k, side, qty, filled, price, tag, kind, reason, t):
+def log_event_of(ep, seq, k, side, qty, filled, price, tag, kind, reason, t):
+    eng = load(ep)
     iv = eng[E_IV]
     i = iv[I_N_EVENTS]
     if i >= eng[E_EVENTS].shape[0]:
@@ -134,15 +139,16 @@ def log_event_of(eng, seq, k, side, qty, filled, price, tag, kind, reason, t):
     ev["seq"] = seq
     iv[I_N_EVENTS] = i + 1
     if handled(eng, kind):
-        enqueue(eng, 2 * i + 1, t)
+        enqueue(ep, 2 * i + 1, t)
     return i
 
 
 @hot(inline="always")
-def changed(eng, j, t):
+def changed(ep, j, t):
     """Order row j's quantity or prices changed: live, the venue is to be told (a `pending_modify` event)."""
+    eng = load(ep)
     if eng[E_CFG][C_LIVE] == 1.0:
-        log_event(eng, j, ORDER_PENDING_MODIFY, NO_REASON, t)
+        log_event(ep, j, ORDER_PENDING_MODIFY, NO_REASON, t)
 
 
 # ---------------------------------------------------------------- the table
@@ -152,15 +158,16 @@ def open_count(ctx, k, delta):
 
 
 @hot
-def new_row(eng, seq, k, side, qty, order_type, price, trigger, trail, trail_unit, tif, ts_expire, flags, tag, oco,
+def new_row(ep, seq, k, side, qty, order_type, price, trigger, trail, trail_unit, tif, ts_expire, flags, tag, oco,
             parent, stop_loss, take_profit, source_line, t):
     """Appends an order to the table (status ST_PENDING) and to the run's log of orders sent; returns its row, or
     -1 when the table is full."""
+    eng = load(ep)
     iv = eng[E_IV]
     orders = eng[E_ORDERS]
     j = iv[I_N_ORDERS]
     if j >= orders.shape[0]:
-        compact(eng)
+        compact(ep)
         j = iv[I_N_ORDERS]
         if j >= orders.shape[0]:
             return -1
@@ -228,8 +235,9 @@ def finish(eng, ctx, j):
 
 
 @hot
-def compact(eng):
+def compact(ep):
     """Removes the rows marked done, keeping the rest in sequence order."""
+    eng = load(ep)
     iv = eng[E_IV]
     orders = eng[E_ORDERS]
     n = iv[I_N_ORDERS]
@@ -244,23 +252,25 @@ def compact(eng):
 
 
 @hot
-def cancel(eng, ctx, j, reason, t):
+def cancel(ep, ctx, j, reason, t):
     """Cancels order row j: at once on the simulated venue; live, by asking the venue (once), whose answer
     (runtime/execution.py) ends the order, since it may fill meanwhile."""
+    eng = load(ep)
     if eng[E_CFG][C_LIVE] == 1.0:
         o = eng[E_ORDERS][j]
         if o["status"] != ST_DONE and not o["flags"] & FLAG_CANCEL_SENT:
             o["flags"] |= FLAG_CANCEL_SENT
             o["ts_expire"] = NO_TIME
-            log_event(eng, j, ORDER_PENDING_CANCEL, reason, t)
+            log_event(ep, j, ORDER_PENDING_CANCEL, reason, t)
         return
-    canceled(eng, ctx, j, reason, t)
+    canceled(ep, ctx, j, reason, t)
 
 
 @hot
-def canceled(eng, ctx, j, reason, t):
+def canceled(ep, ctx, j, reason, t):
+    eng = load(ep)
     finish(eng, ctx, j)
-    log_event(eng, j, ORDER_CANCELED, reason, t)
+    log_event(ep, j, ORDER_CANCELED, reason, t)
 
 
 @hot(inline="always")
@@ -280,8 +290,9 @@ def expiry(eng, tif, expire_after, t):
 
 
 @hot
-def next_action(eng):
+def next_action(ep):
     """Recomputes when `advance` must next run: the earliest arrival, cancel, expiry or delivery."""
+    eng = load(ep)
     iv = eng[E_IV]
     orders = eng[E_ORDERS]
     best = NO_TIME
@@ -310,9 +321,10 @@ def fee_of(eng, k, qty, price, is_maker):
 
 
 @hot
-def fill(eng, ctx, j, qty, price, is_maker, t):
+def fill(ep, ctx, j, qty, price, is_maker, t):
     """Fills up to `qty` of order row j at `price`: books it, logs it, runs the contingencies. A reduce-only order
     fills at most the position it reduces (and is canceled when there is none). Returns the quantity filled."""
+    eng = load(ep)
     orders = eng[E_ORDERS]
     o = orders[j]
     k = o["instrument"]
@@ -321,21 +333,22 @@ def fill(eng, ctx, j, qty, price, is_maker, t):
         pos = ctx[CTX_HEADER + INSTRUMENT_SLOTS * k + POSITION]
         reducible = abs(pos) if pos * side < 0.0 else 0.0
         if reducible <= 0.0:
-            cancel(eng, ctx, j, REDUCE_ONLY_WOULD_INCREASE, t)
+            cancel(ep, ctx, j, REDUCE_ONLY_WOULD_INCREASE, t)
             return 0.0
         qty = min(qty, reducible)
-    return book_fill(eng, ctx, j, qty, price, fee_of(eng, k, qty, price, is_maker), is_maker, t)
+    return book_fill(ep, ctx, j, qty, price, fee_of(eng, k, qty, price, is_maker), is_maker, t)
 
 
 @hot
-def book_fill(eng, ctx, j, qty, price, fee, is_maker, t):
+def book_fill(ep, ctx, j, qty, price, fee, is_maker, t):
     """Books a fill of order row j (the simulated venue's, or one a real venue reported with its fee): position,
     cash, the fill log, the order's events and its contingent orders."""
+    eng = load(ep)
     orders = eng[E_ORDERS]
     o = orders[j]
     k = o["instrument"]
     side = o["side"]
-    apply_fill(eng, ctx, k, side, qty, price, fee)
+    apply_fill(ep, ctx, k, side, qty, price, fee)
     o["filled"] += qty
     o["value"] += qty * price
     o["fees"] += fee
@@ -358,19 +371,20 @@ def book_fill(eng, ctx, j, qty, price, fee, is_maker, t):
     f["rate"] = eng[E_ACCT][A_RATE + int(eng[E_SPEC][k, CURRENCY])]
     iv[I_N_FILLS] = i + 1
     if handled(eng, FILL_BIT):
-        enqueue(eng, 2 * i, t)
+        enqueue(ep, 2 * i, t)
     done = o["filled"] >= o["qty"] * (1.0 - 1e-12)
     if done:
         finish(eng, ctx, j)
-    log_event(eng, j, ORDER_FILLED if done else ORDER_PARTIALLY_FILLED, NO_REASON, t)
-    contingencies(eng, ctx, j, qty, t)
+    log_event(ep, j, ORDER_FILLED if done else ORDER_PARTIALLY_FILLED, NO_REASON, t)
+    contingencies(ep, ctx, j, qty, t)
     return qty
 
 
 @hot
-def contingencies(eng, ctx, j, qty, t):
+def contingencies(ep, ctx, j, qty, t):
     """After order row j filled `qty`: a bracket entry opens (or grows) its stop-loss and take-profit legs; a filled
     bracket leg shrinks its sibling by as much (one-updates-other); an OCO order cancels the rest of its group."""
+    eng = load(ep)
     orders = eng[E_ORDERS]
     o = orders[j]
     seq = o["seq"]
@@ -381,7 +395,7 @@ def contingencies(eng, ctx, j, qty, t):
             if c["parent"] == seq and is_open(c):
                 c["qty"] += qty
                 grown = True
-                changed(eng, m, t)
+                changed(ep, m, t)
         if not grown:
             group = -2 - seq  # bracket groups are negative, user OCO groups >= 0
             for leg in range(2):
@@ -391,7 +405,7 @@ def contingencies(eng, ctx, j, qty, t):
                 iv = eng[E_IV]
                 child = iv[I_ENGINE_SEQ]
                 iv[I_ENGINE_SEQ] = child + 1
-                r = new_row(eng, child, o["instrument"], -o["side"], qty, TYPE_STOP if leg == 0 else TYPE_LIMIT,
+                r = new_row(ep, child, o["instrument"], -o["side"], qty, TYPE_STOP if leg == 0 else TYPE_LIMIT,
                             level if leg == 1 else math.nan, level if leg == 0 else math.nan, math.nan, 0, 0,
                             NO_TIME, FLAG_REDUCE_ONLY, o["tag"], group, seq, math.nan, math.nan, -1, t)
                 if r >= 0:
@@ -411,8 +425,8 @@ def contingencies(eng, ctx, j, qty, t):
         if group < -1:
             c["qty"] -= qty
             if c["qty"] <= c["filled"] + 1e-12 * qty:
-                cancel(eng, ctx, m, NO_REASON, t)
+                cancel(ep, ctx, m, NO_REASON, t)
             else:
-                changed(eng, m, t)
+                changed(ep, m, t)
         else:
-            cancel(eng, ctx, m, NO_REASON, t)
+            cancel(ep, ctx, m, NO_REASON, t)

@@ -16,14 +16,16 @@ from .engine_state import (A_BALANCE, A_CURRENCIES, A_RATE, E_ACCT, E_EQ, E_EQ_T
                            E_SPEC, EQ_CASH, EQ_EQUITY, EQ_EXPOSURE, EQ_PRICE, I_N_EQ, I_STATUS, M_MARK,
                            STATUS_OVERFLOW)
 from .instruments import CASH_SETTLED, CURRENCY, MULTIPLIER
+from .engine_ref import load
 from .jit import hot
 
 FLAT_EPS = 1e-9  # a position this small relative to the traded quantity is flat (float sums of lots)
 
 
 @hot
-def apply_fill(eng, ctx, k, side, qty, price, fee):
+def apply_fill(ep, ctx, k, side, qty, price, fee):
     """Books one fill of `qty` (> 0) at `price` on instrument k; returns the PnL it realized."""
+    eng = load(ep)
     spec = eng[E_SPEC]
     mult = spec[k, MULTIPLIER]
     b = CTX_HEADER + INSTRUMENT_SLOTS * k

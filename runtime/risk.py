@@ -28,6 +28,7 @@ from .engine_state import (CAUSE_DAILY_LOSS, CAUSE_DRAWDOWN, CAUSE_USER, A_DAY_S
 from .events import REASON, NO_REASON
 from .instruments import CURRENCY, MARGIN_INIT, MAX_POSITION, MULTIPLIER
 from .intents import FLAG_REDUCE_ONLY
+from .engine_ref import load
 from .jit import hot
 from .ops import NS_PER_DAY, NS_PER_SECOND, local_time
 from .portfolio import gross_exposure
@@ -45,9 +46,10 @@ R_REDUCE_ONLY = REASON["reduce_only_would_increase"]
 
 
 @hot
-def check(eng, ctx, row, k, side, qty, price, trigger, flags, t):
+def check(ep, ctx, row, k, side, qty, price, trigger, flags, t):
     """The reason to deny the order at table row `row`, or NO_REASON (and then it counts towards the submit
     rate)."""
+    eng = load(ep)
     limits = eng[E_LIMITS]
     iv = eng[E_IV]
     pos = ctx[CTX_HEADER + INSTRUMENT_SLOTS * k + POSITION]

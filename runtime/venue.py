@@ -23,6 +23,7 @@ from .instruments import CURRENCY, LOT, MARGIN_MAINT, MIN_NOTIONAL, MIN_QTY, MUL
 from .intents import (ACTION_CANCEL, ACTION_CLOSE, ACTION_MODIFY, ACTION_ORDER, ACTION_TARGET, FLAG_POST_ONLY,
                       FLAG_REDUCE_ONLY, NO_ID, TIF_FOK, TIF_IOC, TYPE_LIMIT, TYPE_MARKET, TYPE_STOP, TYPE_STOP_LIMIT,
                       TYPE_TRAILING)
+from .engine_ref import load
 from .jit import hot
 from .matching import match_at, match_book
 from .orders import (cancel, changed, compact, expiry, fill, finish, is_open, latency, log_event, new_row, next_action,
@@ -77,31 +78,33 @@ def working_market_qty(eng, k):
 
 
 @hot
-def submit_intents(eng, ctx, out, n, t):
+def submit_intents(ep, ctx, out, n, t):
     """Every intent a handler wrote, in order."""
+    eng = load(ep)
     for i in range(n):
         it = out[i]
         action = it["action"]
         if action == ACTION_ORDER:
-            send(eng, ctx, it, it["instrument"], it["side"], it["qty"], it["flags"], it["seq"], t)
+            send(ep, ctx, it, it["instrument"], it["side"], it["qty"], it["flags"], it["seq"], t)
         elif action == ACTION_TARGET or action == ACTION_CLOSE:
             k = it["instrument"]
             if k == NO_ID:
                 for m in range(eng[E_SPEC].shape[0]):
-                    towards(eng, ctx, it, m, 0.0, True, t)
+                    towards(ep, ctx, it, m, 0.0, True, t)
             else:
-                towards(eng, ctx, it, k, it["qty"] if action == ACTION_TARGET else 0.0, action == ACTION_CLOSE, t)
+                towards(ep, ctx, it, k, it["qty"] if action == ACTION_TARGET else 0.0, action == ACTION_CLOSE, t)
         elif action == ACTION_CANCEL:
-            cancel_matching(eng, ctx, it["instrument"], it["tag"], t)
+            cancel_matching(ep, ctx, it["instrument"], it["tag"], t)
         elif action == ACTION_MODIFY:
-            modify(eng, it, t)
+            modify(ep, it, t)
     if eng[E_IV][I_DONE_ROWS] > 0:
-        compact(eng)
-    next_action(eng)
+        compact(ep)
+    next_action(ep)
 
 
 @hot
-def towards(eng, ctx, it, k, target, reduce_only, t):
+def towards(ep, ctx, it, k, target, reduce_only, t):
+    eng = load(ep)
     pos = ctx[CTX_HEADER + INSTRUMENT_SLOTS * k + POSITION] + working_market_qty(eng, k)
     delta = target - pos
     qty = to_lot(abs(delta), eng[E_SPEC][k, LOT])
@@ -113,12 +116,13 @@ def towards(eng, ctx, it, k, target, reduce_only, t):
         iv = eng[E_IV]
         seq = iv[I_ENGINE_SEQ]
         iv[I_ENGINE_SEQ] = seq + 1
-    send(eng, ctx, it, k, 1 if delta > 0.0 else -1, qty, flags, seq, t)
+    send(ep, ctx, it, k, 1 if delta > 0.0 else -1, qty, flags, seq, t)
 
 
 @hot
-def send(eng, ctx, it, k, side, qty, flags, seq, t):
+def send(ep, ctx, it, k, side, qty, flags, seq, t):
     """One order: rounded, risk-checked, then on its way to the venue (or denied)."""
+    eng = load(ep)
     spec = eng[E_SPEC]
     order_type = it["order_type"]
     price = it["price"]
@@ -136,18 +140,18 @@ def send(eng, ctx, it, k, side, qty, flags, seq, t):
         # a bracket's exits are orders of the other side: its stop (a sell stop for a buy: down) and its limit
         stop_loss = to_tick(stop_loss, spec[k, TICK], side > 0)
         take_profit = to_tick(take_profit, spec[k, TICK], side < 0)
-    j = new_row(eng, seq, k, side, qty, order_type, price, trigger, it["trail"], it["trail_unit"], it["tif"],
+    j = new_row(ep, seq, k, side, qty, order_type, price, trigger, it["trail"], it["trail_unit"], it["tif"],
                 expiry(eng, it["tif"], it["expire_after"], t), flags, it["tag"], it["oco"], -1, stop_loss,
                 take_profit, it["source_line"], t)
     if j < 0:
         eng[E_IV][I_STATUS] = STATUS_TOO_MANY_ORDERS  # the loop stops and says so
         return
     open_count(ctx, k, 1.0)
-    log_event(eng, j, ORDER_SUBMITTED, NO_REASON, t)
-    reason = check(eng, ctx, j, k, side, qty, price, trigger, flags, t)
+    log_event(ep, j, ORDER_SUBMITTED, NO_REASON, t)
+    reason = check(ep, ctx, j, k, side, qty, price, trigger, flags, t)
     if reason != NO_REASON:
         finish(eng, ctx, j)
-        log_event(eng, j, ORDER_DENIED, reason, t)
+        log_event(ep, j, ORDER_DENIED, reason, t)
         return
     orders = eng[E_ORDERS]
     if eng[E_CFG][C_LIVE] == 1.0:
@@ -155,11 +159,12 @@ def send(eng, ctx, it, k, side, qty, flags, seq, t):
         return
     orders[j]["ts_active"] = t + latency(eng, eng[E_CFG][C_SUBMIT_NS])
     if orders[j]["ts_active"] <= t:
-        arrive(eng, ctx, j, t)
+        arrive(ep, ctx, j, t)
 
 
 @hot
-def venue_reject_reason(eng, o):
+def venue_reject_reason(ep, o):
+    eng = load(ep)
     spec = eng[E_SPEC]
     k = o["instrument"]
     qty = o["qty"]
@@ -183,14 +188,15 @@ def venue_reject_reason(eng, o):
 
 
 @hot
-def arrive(eng, ctx, j, t):
+def arrive(ep, ctx, j, t):
     """Order row j reaches the venue: accepted (or rejected), then matched against what the venue shows now."""
+    eng = load(ep)
     orders = eng[E_ORDERS]
     o = orders[j]
-    reason = venue_reject_reason(eng, o)
+    reason = venue_reject_reason(ep, o)
     if reason != NO_REASON:
         finish(eng, ctx, j)
-        log_event(eng, j, ORDER_REJECTED, reason, t)
+        log_event(ep, j, ORDER_REJECTED, reason, t)
         return
     o["status"] = ST_WORKING
     o["ts_active"] = t
@@ -198,25 +204,26 @@ def arrive(eng, ctx, j, t):
     market = eng[E_MARKET]
     if o["order_type"] == TYPE_TRAILING:
         o["trail_ref"] = market[k, M_MARK]
-    log_event(eng, j, ORDER_ACCEPTED, NO_REASON, t)
+    log_event(ep, j, ORDER_ACCEPTED, NO_REASON, t)
     if market[k, M_SEEN] == 0.0:
         return
     chance = True
     if market[k, M_MODE] == MODE_BARS:
         if eng[E_CFG][C_FILL_ON_CLOSE] == 1.0:
-            match_at(eng, ctx, j, market[k, M_MARK], t)
+            match_at(ep, ctx, j, market[k, M_MARK], t)
         else:
             chance = False  # waits for the next bar
     else:
-        match_book(eng, ctx, k, t, j, True)
+        match_book(ep, ctx, k, t, j, True)
     if chance and o["status"] == ST_WORKING and (o["tif"] == TIF_IOC or o["tif"] == TIF_FOK):
-        cancel(eng, ctx, j, NO_REASON, t)
+        cancel(ep, ctx, j, NO_REASON, t)
 
 
 @hot
-def cancel_matching(eng, ctx, k, tag, t):
+def cancel_matching(ep, ctx, k, tag, t):
     """`cancel all` (k and tag NO_ID), `cancel X`, `cancel "tag"`: immediately, or after the cancel latency (until
     then the order can still fill)."""
+    eng = load(ep)
     orders = eng[E_ORDERS]
     delay = latency(eng, eng[E_CFG][C_CANCEL_NS])
     for j in range(eng[E_IV][I_N_ORDERS]):
@@ -224,14 +231,15 @@ def cancel_matching(eng, ctx, k, tag, t):
         if not is_open(o) or (k != NO_ID and o["instrument"] != k) or (tag != NO_ID and o["tag"] != tag):
             continue
         if delay <= 0:
-            cancel(eng, ctx, j, NO_REASON, t)
+            cancel(ep, ctx, j, NO_REASON, t)
         elif o["ts_cancel"] == NO_TIME:
             o["ts_cancel"] = t + delay
 
 
 @hot
-def modify(eng, it, t):
+def modify(ep, it, t):
     """`modify "tag"`: the given price, trigger, trailing distance or quantity of every open order with the tag."""
+    eng = load(ep)
     orders = eng[E_ORDERS]
     spec = eng[E_SPEC]
     rounding = eng[E_CFG][C_ROUND] == 1.0
@@ -248,31 +256,32 @@ def modify(eng, it, t):
             o["trail"] = it["trail"]
         if it["qty"] == it["qty"]:
             o["qty"] = max(to_lot(it["qty"], spec[k, LOT]) if rounding else it["qty"], o["filled"])
-        changed(eng, j, t)
+        changed(ep, j, t)
 
 
 # ---------------------------------------------------------------- time passing
 @hot
-def advance(eng, ctx, t):
+def advance(ep, ctx, t):
     """What the venue does at time t: orders arriving, cancels taking effect, orders expiring."""
+    eng = load(ep)
     orders = eng[E_ORDERS]
     for j in range(eng[E_IV][I_N_ORDERS]):
         o = orders[j]
         if o["status"] == ST_PENDING and o["ts_active"] <= t:
-            arrive(eng, ctx, j, o["ts_active"])
+            arrive(ep, ctx, j, o["ts_active"])
         if o["status"] != ST_WORKING:
             continue
         if o["ts_cancel"] <= t:
-            cancel(eng, ctx, j, NO_REASON, o["ts_cancel"])
+            cancel(ep, ctx, j, NO_REASON, o["ts_cancel"])
         elif o["ts_expire"] != NO_TIME and o["ts_expire"] < t:
             if eng[E_CFG][C_LIVE] == 1.0:
-                cancel(eng, ctx, j, NO_REASON, t)  # a venue without this time in force is asked to cancel
+                cancel(ep, ctx, j, NO_REASON, t)  # a venue without this time in force is asked to cancel
             else:
                 finish(eng, ctx, j)
-                log_event(eng, j, ORDER_EXPIRED, NO_REASON, o["ts_expire"] + 1)
+                log_event(ep, j, ORDER_EXPIRED, NO_REASON, o["ts_expire"] + 1)
     if eng[E_IV][I_DONE_ROWS] > 0:
-        compact(eng)
-    next_action(eng)
+        compact(ep)
+    next_action(ep)
 
 
 # ---------------------------------------------------------------- market data
@@ -297,8 +306,9 @@ def mark(eng, ctx, k, price, t):
 
 
 @hot
-def margin_call(eng, ctx, t):
+def margin_call(ep, ctx, t):
     """Liquidation when equity has fallen below the positions' maintenance margin."""
+    eng = load(ep)
     market = eng[E_MARKET]
     spec = eng[E_SPEC]
     maintenance = 0.0
@@ -308,7 +318,7 @@ def margin_call(eng, ctx, t):
             maintenance += (abs(pos) * market[m, M_MARK] * spec[m, MULTIPLIER] * spec[m, MARGIN_MAINT]
                             * eng[E_ACCT][A_RATE + int(spec[m, CURRENCY])])
     if ctx[EQUITY] < maintenance:
-        liquidate(eng, ctx, t)
+        liquidate(ep, ctx, t)
 
 
 @hot(inline="always")
@@ -339,14 +349,15 @@ def levels(eng, k, bid, bid_size, ask, ask_size):
 
 
 @hot
-def liquidate(eng, ctx, t):
+def liquidate(ep, ctx, t):
     """Below maintenance margin: every open order canceled, every position closed at its mark, and the trading
     state set to reducing."""
+    eng = load(ep)
     orders = eng[E_ORDERS]
     for j in range(eng[E_IV][I_N_ORDERS]):
         if is_open(orders[j]):
-            cancel(eng, ctx, j, R_MARGIN, t)
-    compact(eng)
+            cancel(ep, ctx, j, R_MARGIN, t)
+    compact(ep)
     market = eng[E_MARKET]
     iv = eng[E_IV]
     for k in range(eng[E_SPEC].shape[0]):
@@ -356,13 +367,13 @@ def liquidate(eng, ctx, t):
         seq = iv[I_ENGINE_SEQ]
         iv[I_ENGINE_SEQ] = seq + 1
         side = -1 if pos > 0.0 else 1
-        j = new_row(eng, seq, k, side, abs(pos), TYPE_MARKET, math.nan, math.nan, math.nan, 0, 0, NO_TIME,
+        j = new_row(ep, seq, k, side, abs(pos), TYPE_MARKET, math.nan, math.nan, math.nan, 0, 0, NO_TIME,
                     FLAG_REDUCE_ONLY, NO_ID, NO_ID, -1, math.nan, math.nan, -1, t)
         if j < 0:
             continue
         orders[j]["status"] = ST_WORKING
         open_count(ctx, k, 1.0)
-        fill(eng, ctx, j, abs(pos), market[k, M_MARK], False, t)
+        fill(ep, ctx, j, abs(pos), market[k, M_MARK], False, t)
     iv[I_TRADING_STATE] = TS_REDUCING
-    compact(eng)
+    compact(ep)
     refresh(eng, ctx)
