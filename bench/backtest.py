@@ -43,19 +43,33 @@ on quote spy:
 """
 
 
-def random_walk(n: int, seed: int = 0) -> np.ndarray:
-    walk = np.random.default_rng(seed).normal(0.0, 0.0005, n)
-    np.cumsum(walk, out=walk)  # in place: the memory figures are the engine's, not this harness's temporaries
-    np.exp(walk, out=walk)
-    walk *= 100.0
-    return walk
+CHUNK = 1 << 16  # the data is made a chunk at a time: the memory figures are the engine's, not this harness's
+
+
+def random_walk(out: np.ndarray, seed: int = 0) -> None:
+    """A geometric random walk from 100 (0.05% steps), written into `out` (a field of the event array)."""
+    rng = np.random.default_rng(seed)
+    level = 0.0
+    for i in range(0, len(out), CHUNK):
+        walk = rng.normal(0.0, 0.0005, min(CHUNK, len(out) - i))
+        np.cumsum(walk, out=walk)
+        walk += level
+        level = walk[-1]
+        np.exp(walk, out=walk)
+        out[i:i + len(walk)] = 100.0 * walk
+
+
+def clock(out: np.ndarray, step: int) -> None:
+    """Event times START + step, START + 2 step, ... into `out`."""
+    for i in range(0, len(out), CHUNK):
+        out[i:i + CHUNK] = START + step * np.arange(i + 1, min(i + CHUNK, len(out)) + 1)
 
 
 def minute_bars(n: int):
     from nts.runtime.events import BAR_DTYPE
     bars = np.zeros(n, BAR_DTYPE)
-    bars["close"] = random_walk(n)
-    bars["ts_event"] = np.arange(1, n + 1) * MINUTE + START
+    random_walk(bars["close"])
+    clock(bars["ts_event"], MINUTE)
     bars["ts_recv"] = bars["ts_event"]
     bars["open"][1:] = bars["close"][:-1]
     bars["open"][0] = bars["close"][0]
@@ -70,12 +84,13 @@ def minute_bars(n: int):
 
 def quote_ticks(n: int):
     from nts.runtime.events import QUOTE_DTYPE
-    mid = random_walk(n, seed=1)
     quotes = np.zeros(n, QUOTE_DTYPE)
-    quotes["ts_event"] = START + (np.arange(n) + 1) * 10**8
+    clock(quotes["ts_event"], 10**8)
     quotes["ts_recv"] = quotes["ts_event"]
-    quotes["bid"] = mid - 0.005
-    quotes["ask"] = mid + 0.005
+    random_walk(quotes["bid"], seed=1)  # the mid, then the spread around it
+    quotes["ask"] = quotes["bid"]
+    quotes["bid"] -= 0.005
+    quotes["ask"] += 0.005
     quotes["bid_size"] = quotes["ask_size"] = 1e6
     return quotes
 
@@ -173,6 +188,7 @@ def peak_memory(n: int) -> dict:
     strategy and engine (a 1,000-bar run), before the data is made. Read from /proc (VmHWM, the peak of this
     process image): getrusage's ru_maxrss keeps the parent's peak across fork and exec."""
     code = (f"import sys; sys.path.insert(0, {str(ROOT / 'bench')!r}); import backtest as b, nts, json;"
+            "import numpy as np;"
             "hwm = lambda: next(int(l.split()[1]) for l in open('/proc/self/status') if l.startswith('VmHWM')) / 1024;"
             f"s = nts.compile({str(ROOT / 'examples' / 'ema_cross.nts')!r});"
             "from nts.runtime.backtest import run_engine;"
@@ -181,7 +197,8 @@ def peak_memory(n: int) -> dict:
             "base = hwm();"
             f"bars = b.minute_bars({n});"
             "r = run_engine(s, {'spy': bars}, params=p, cash=1e6);"
-            "out = sum(a.nbytes for a in (r.fills, r.events, r.orders, r.equity_ts, r.equity, r.records, r.log_ts));"
+            "out = sum(a.nbytes for a in (r.fills, r.events, r.orders, r.equity_ts, r.equity, r.records, r.price,"
+            " r.log_ts, r.log_rows) if not np.may_share_memory(a, bars));"  # times and prices from the bars: views
             "print(json.dumps({'rss_mb': hwm(), 'base_mb': base,"
             " 'data_mb': bars.nbytes / 2**20, 'results_mb': out / 2**20, 'scipy': 'scipy' in sys.modules}))")
     out = subprocess.run([sys.executable, "-c", code], check=True, capture_output=True, text=True).stdout

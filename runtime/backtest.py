@@ -31,6 +31,9 @@ from .ops import zone_table
 from .resample import resample_bars
 
 
+LOG_ROWS_MAX = 1 << 22  # the rows a log has room for at the start; more grow it
+
+
 class BacktestError(RuntimeError):
     """A run that cannot start (missing data, a bad setting) or that the engine stopped."""
 
@@ -73,6 +76,33 @@ class Risk:
         return out
 
 
+# each log: its name, the engine's buffer of it, the buffer's row count
+LOGS = (("fills", es.E_FILLS, es.I_N_FILLS), ("events", es.E_EVENTS, es.I_N_EVENTS), ("orders", es.E_ROWS, es.I_N_ROWS),
+        ("log_ts", es.E_LOG_TS, es.I_N_LOG), ("logs", es.E_LOGS, es.I_N_LOG))
+
+
+class Log:
+    """One of a run's logs, copied out of the engine's (small, reused) buffer into one array as the run goes. The
+    array has room for `capacity` rows from the start: its pages are touched only as rows are written, so the
+    room costs nothing until used, and the rows are never copied again (nor held twice while joined)."""
+
+    def __init__(self, like: np.ndarray, capacity: int):
+        self.array = np.zeros((max(capacity, 1),) + like.shape[1:], like.dtype)
+        self.n = 0
+
+    def add(self, rows: np.ndarray) -> None:
+        end = self.n + len(rows)
+        if end > len(self.array):
+            grown = np.zeros((max(end, 2 * len(self.array)),) + self.array.shape[1:], self.array.dtype)
+            grown[:self.n] = self.array[:self.n]
+            self.array = grown
+        self.array[self.n:end] = rows
+        self.n = end
+
+    def rows(self) -> np.ndarray:
+        return self.array[:self.n]
+
+
 @dataclass
 class RawResult:
     """The run's logs as numpy arrays (the DataFrames in runtime/result.py are built from these)."""
@@ -81,8 +111,9 @@ class RawResult:
     events: np.ndarray
     orders: np.ndarray
     equity_ts: np.ndarray
-    equity: np.ndarray
+    equity: np.ndarray          # per sample: es.EQ_* columns
     records: np.ndarray
+    price: np.ndarray           # per sample: the mark of the instrument the curve is sampled on
     log_ts: np.ndarray
     log_rows: np.ndarray
     final_ctx: np.ndarray
@@ -132,6 +163,18 @@ def _stream_data(strategy, data: dict) -> list[np.ndarray]:
     return found
 
 
+def event_price(events: np.ndarray, data: str) -> np.ndarray:
+    """The price each event of a stream marks its instrument at (as the driver marks it, runtime/driver.py): a
+    bar's close, a print's price, the middle of a quote or of a book's best level. A view where it can be."""
+    if data == "bars":
+        return events["close"]
+    if data == "trades":
+        return events["price"]
+    if data == "quotes":
+        return 0.5 * (events["bid"] + events["ask"])
+    return 0.5 * (events["bid_price"][:, 0] + events["ask_price"][:, 0])
+
+
 def _currencies(specs: list[Instrument], base: str, rates: dict[str, float]) -> tuple[list[str], np.ndarray]:
     """The account's currency table (the base first, then the instruments' and FX pairs' currencies) and each one's
     starting value in the base currency."""
@@ -177,7 +220,7 @@ class Built:
 
 def build(strategy, specs: list[Instrument], params: dict | None, cash: float, venue: Venue, risk: Risk,
           chunk: int = 1 << 13, samples: int = 0, currency: str = "USD", rates: dict[str, float] | None = None,
-          live: bool = False) -> Built:
+          live: bool = False, sample_times: bool = True) -> Built:
     """The engine of one run of `strategy` on instruments `specs`: the backtest and the live scheduler both start
     here, so they run the same handlers, risk engine and order state machine. `live`: orders go to a real venue
     (the scheduler sends what the engine writes and reports back what the venue does) instead of the simulated
@@ -214,7 +257,7 @@ def build(strategy, specs: list[Instrument], params: dict | None, cash: float, v
         raise BacktestError(f"trading_state must be one of {', '.join(es.TRADING_STATES)}")
     eng = es.new_engine(spec_rows(specs, currencies), modes, cfg, risk.array(), zone_table(m.timezone), venue.seed,
                         m.log_columns, len(m.records), es.TRADING_STATES.index(risk.trading_state), chunk=chunk,
-                        samples=samples, book_depth=book_depth, rates=rate_row, cash=cash)
+                        samples=samples, book_depth=book_depth, rates=rate_row, cash=cash, sample_times=sample_times)
     state = strategy.new_state(params)
     ctx = strategy.context(equity=cash, cash=cash)
     eng[es.E_ACCT][es.A_PEAK] = cash
@@ -232,7 +275,8 @@ def run_engine(strategy, data, params: dict | None = None, cash: float = 100_000
     returns its raw logs. `start`/`end` (ns) cut the data. `instruments` maps an instrument's name or symbol to
     its specification, or to the symbol it is traded as (whose specification the catalog or the defaults give).
     `cash` is in the account's base `currency`; `rates` give what one unit of each other currency the instruments
-    are in is worth in it, at the start (an FX pair the strategy subscribes to then moves its rate)."""
+    are in is worth in it, at the start (an FX pair the strategy subscribes to then moves its rate). `chunk`: the
+    rows of the engine's log buffers (fills, order events, orders, log messages), copied out when half full."""
     venue = venue or Venue()
     risk = risk or Risk()
     m = strategy.manifest
@@ -256,15 +300,19 @@ def run_engine(strategy, data, params: dict | None = None, cash: float = 100_000
             streams = [s[(s["ts_event"] >= lo) & (s["ts_event"] <= hi)] for s in streams]
         windows = iter([(streams, max((int(s["ts_event"][-1]) for s in streams if len(s)), default=0))])
         total = sum(len(s) for s in streams)
-        samples = len(streams[primary_stream(m)])
+        sampled = streams[primary_stream(m)]
+        samples = len(sampled)
     specs = []
     for i in m.instruments:
         got = chosen[i.name]
         symbol = symbols.get(i.name, i.symbol)
         specs.append(got if isinstance(got, Instrument) else
                      (feed.catalog.instrument(symbol) if feed else None) or default_instrument(symbol))
+    # A curve sampled on every event of an array held here (times all distinct: one sample each) takes its times
+    # and prices from that array, not from copies the engine would write.
+    from_data = feed is None and not np.any(sampled["ts_event"][1:] == sampled["ts_event"][:-1])
     eng, state, ctx, out, driver = build(strategy, specs, params, cash, venue, risk, chunk=chunk, samples=samples,
-                                         currency=currency, rates=rates)
+                                         currency=currency, rates=rates, sample_times=not from_data)
     t_load = time.perf_counter()
 
     t_read = time.perf_counter()
@@ -280,23 +328,25 @@ def run_engine(strategy, data, params: dict | None = None, cash: float = 100_000
                       np.int64).reshape(-1, 2)
     tev = np.zeros(1, TIMER_DTYPE)
     cur = np.zeros(len(m.streams), np.int64)
-    parts = {name: [] for name in ("fills", "events", "orders", "equity_ts", "equity", "records", "log_ts", "logs")}
+    parts = {name: [] for name in ("equity_ts", "equity", "records", "price")}
+
+    logs = {name: Log(eng[e], min(total, LOG_ROWS_MAX)) for name, e, _ in LOGS}
 
     def drain(final: bool = False):
         """Moves the logs out of the engine's buffers. The samples stay where they were written (their buffers
         have room for the whole run) unless more came than expected."""
         iv = eng[es.E_IV]
-        for name, e, count in (("fills", es.E_FILLS, es.I_N_FILLS), ("events", es.E_EVENTS, es.I_N_EVENTS),
-                               ("orders", es.E_ROWS, es.I_N_ROWS), ("log_ts", es.E_LOG_TS, es.I_N_LOG),
-                               ("logs", es.E_LOGS, es.I_N_LOG)):
-            parts[name].append(eng[e][:iv[count]].copy())
-        for count in (es.I_N_FILLS, es.I_N_EVENTS, es.I_N_ROWS, es.I_N_LOG):
+        for name, e, count in LOGS:
+            logs[name].add(eng[e][:iv[count]])
+        for _, _, count in LOGS:
             iv[count] = 0
         n = iv[es.I_N_EQ]
         full = n >= eng[es.E_EQ].shape[0] - 2
         if full or final:
-            for name, e in (("equity_ts", es.E_EQ_TS), ("equity", es.E_EQ), ("records", es.E_RECORDS)):
-                parts[name].append(eng[e][:n].copy() if full or parts[name] else eng[e][:n])
+            for name, e in (("equity_ts", es.E_EQ_TS), ("equity", es.E_EQ), ("records", es.E_RECORDS),
+                            ("price", es.E_EQ_PRICE)):
+                if not from_data or name in ("equity", "records"):
+                    parts[name].append(eng[e][:n].copy() if full or parts[name] else eng[e][:n])
             iv[es.I_N_EQ] = 0
 
     tev[0]["ts_event"] = tev[0]["ts_recv"] = first
@@ -318,7 +368,8 @@ def run_engine(strategy, data, params: dict | None = None, cash: float = 100_000
             status = int(driver.run(*streams, cur, t_end, timers, tev, state, ctx, out, eng, limit))
             loop_s += time.perf_counter() - t_call
             if status in (es.STATUS_CHUNK, es.STATUS_RUNNING):
-                drain()
+                if status == es.STATUS_CHUNK:  # a buffer is half full
+                    drain()
                 if progress is not None:
                     progress(done + int(cur.sum()), total)
                 continue
@@ -332,14 +383,18 @@ def run_engine(strategy, data, params: dict | None = None, cash: float = 100_000
     if progress is not None:
         progress(done, done)
     t_run = time.perf_counter()
-    cat = {}
-    for name in list(parts):  # each log's chunks are freed as it is joined: they and the whole never all coexist
+    cat = {name: log.rows() for name, log in logs.items()}
+    if from_data:
+        cat["equity_ts"], cat["price"] = sampled["ts_event"], event_price(sampled, m.streams[primary_stream(m)].data)
+    for name in [n for n in parts if parts[n]]:  # each one's chunks are freed as it is joined: never all at once
         chunks = parts.pop(name)
         cat[name] = chunks[0] if len(chunks) == 1 else np.concatenate(chunks)
         del chunks
+    if len(cat["equity_ts"]) != len(cat["equity"]):
+        raise BacktestError(f"{len(cat['equity'])} equity samples for {len(cat['equity_ts'])} times")  # a bug
     result = RawResult(cat["fills"] if len(cat["fills"]) else np.zeros(0, FILL_DTYPE), cat["events"], cat["orders"],
-                       cat["equity_ts"], cat["equity"], cat["records"], cat["log_ts"], cat["logs"], ctx.copy(), state,
-                       es.TRADING_STATES[int(eng[es.E_IV][es.I_TRADING_STATE])], specs, cash)
+                       cat["equity_ts"], cat["equity"], cat["records"], cat["price"], cat["log_ts"], cat["logs"],
+                       ctx.copy(), state, es.TRADING_STATES[int(eng[es.E_IV][es.I_TRADING_STATE])], specs, cash)
     result.fill_on_close = venue.fill_on_close
     result.timings = {"prepare_s": t_load - t0, "run_s": t_run - t_load, "loop_s": loop_s, "read_s": read_s,
                       "events": done, "dropped_logs": int(eng[es.E_IV][es.I_LOGS_DROPPED])}

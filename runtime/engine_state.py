@@ -50,8 +50,8 @@ E_IV = 5          # int64[IV_COLS]
 E_FILLS = 6       # FILL_DTYPE[chunk]
 E_EVENTS = 7      # ORDER_DTYPE[chunk]: order events
 E_ROWS = 8        # ORDER_ROW_DTYPE[chunk]: orders sent
-E_EQ_TS = 9       # int64[chunk]: equity sample times
-E_EQ = 10         # float64[chunk, EQ_COLS]
+E_EQ_TS = 9       # int64[samples]: equity sample times (empty when the run takes them from the data)
+E_EQ = 10         # float64[samples, EQ_COLS]
 E_QUEUE = 11      # int64[queue, 2]: (deliver at, item) of fills and order events the strategy handles
 E_SUBMITS = 12    # int64[rate]: recent submit times, a ring, for the submit rate limit
 E_TZ_AT = 13      # the strategy's time zone (ops.zone_table), for `day` orders and daily loss
@@ -61,7 +61,8 @@ E_LOG_TS = 16     # int64[chunk]: when each strategy log message was written
 E_LOGS = 17       # float64[chunk, log columns]: the messages (template id and values, runtime/strategy.py)
 E_RECORDS = 18    # float64[chunk, n records]: every `record` value at each equity sample
 E_BOOK = 19       # float64[n_instruments, depth, BOOK_COLS]: the book orders are matched against, best level first
-N_ENG = 20
+E_EQ_PRICE = 20   # float64[samples]: the mark of the instrument the curve is sampled on (empty, as E_EQ_TS)
+N_ENG = 21
 
 # book[k, level, ...]: a quote or a trade print is level 0 of a book; an order book stream fills its depth. A level
 # with no size is empty. TAKEN is what this event's fills have already taken from the level.
@@ -135,7 +136,8 @@ I_DAY_END = 17        # when the current local day ends (UTC ns)
 I_N_LOG = 18
 I_LOGS_DROPPED = 19   # strategy log messages that did not fit a chunk
 I_STATE_CAUSE = 20    # what set the trading state: CAUSE_*
-IV_COLS = 21
+I_SAMPLE_AT = 21      # the time of the last equity sample
+IV_COLS = 22
 
 TS_ACTIVE = 0
 TS_REDUCING = 1
@@ -168,8 +170,7 @@ LIMIT_COLS = 7
 EQ_EQUITY = 0
 EQ_CASH = 1
 EQ_EXPOSURE = 2  # gross exposure, currency
-EQ_PRICE = 3     # the mark of the instrument of the stream the curve is sampled on
-EQ_COLS = 4
+EQ_COLS = 3
 
 MAX_CASCADE = 1_000_000
 
@@ -177,10 +178,12 @@ MAX_CASCADE = 1_000_000
 def new_engine(spec: np.ndarray, modes: np.ndarray, cfg: np.ndarray, limits: np.ndarray, tz: tuple, seed: int,
                log_columns: int, n_records: int, trading_state: int = TS_ACTIVE, chunk: int = 1 << 16,
                max_orders: int = 4096, samples: int = 0, book_depth: int = 1, rates: np.ndarray | None = None,
-               cash: float = 0.0) -> tuple:
+               cash: float = 0.0, sample_times: bool = True) -> tuple:
     """The engine's arrays. Logs are buffers of `chunk` rows, drained between calls; the equity and record
     samples have room for `samples` (at least a chunk), so that a run that knows how many it can take keeps them
-    where they are written, with no copy (the pages never written are never touched)."""
+    where they are written, with no copy (the pages never written are never touched). `sample_times`: the samples
+    keep their time and price; a run whose curve is sampled on every event of an array it holds takes them from
+    that array instead."""
     n = spec.shape[0]
     samples = max(samples + 3, chunk)  # buffers_full (runtime/loop.py) calls the sample buffers full 2 rows early
     market = np.zeros((n, MARKET_COLS))
@@ -195,6 +198,7 @@ def new_engine(spec: np.ndarray, modes: np.ndarray, cfg: np.ndarray, limits: np.
     iv[I_DAY] = np.iinfo(np.int64).min
     iv[I_DAY_END] = np.iinfo(np.int64).min
     iv[I_TRADING_STATE] = trading_state
+    iv[I_SAMPLE_AT] = np.iinfo(np.int64).min
     rate = max(int(limits[L_MAX_SUBMIT_RATE]), 1)
     submits = np.full(rate, np.iinfo(np.int64).min, np.int64)
     book = np.zeros((n, max(book_depth, 1), BOOK_COLS))
@@ -206,7 +210,8 @@ def new_engine(spec: np.ndarray, modes: np.ndarray, cfg: np.ndarray, limits: np.
     acct[A_CURRENCIES] = len(rates)
     return (np.zeros(max_orders, ORDER_TABLE_DTYPE), spec.astype(np.float64), market, acct,
             cfg.astype(np.float64), iv, np.zeros(chunk, FILL_DTYPE), np.zeros(2 * chunk, ORDER_DTYPE),
-            np.zeros(chunk, ORDER_ROW_DTYPE), np.zeros(samples, np.int64), np.zeros((samples, EQ_COLS)),
+            np.zeros(chunk, ORDER_ROW_DTYPE), np.zeros(samples if sample_times else 0, np.int64),
+            np.zeros((samples, EQ_COLS)),
             np.zeros((chunk, 2), np.int64), submits, tz[0], tz[1], limits.astype(np.float64),
             np.zeros(chunk, np.int64), np.zeros((chunk, max(log_columns, 1))), np.zeros((samples, max(n_records, 1))),
-            book)
+            book, np.zeros(samples if sample_times else 0))

@@ -13,7 +13,7 @@ import math
 
 from .context import AVG_PRICE, CASH, CTX_HEADER, EQUITY, INSTRUMENT_SLOTS, POSITION, REALIZED_PNL, UNREALIZED_PNL
 from .engine_state import (A_BALANCE, A_CURRENCIES, A_RATE, E_ACCT, E_EQ, E_EQ_TS, E_IV, E_MARKET, E_RECORDS,
-                           E_SPEC, EQ_CASH, EQ_EQUITY, EQ_EXPOSURE, EQ_PRICE, I_N_EQ, I_STATUS, M_MARK,
+                           E_SPEC, EQ_CASH, EQ_EQUITY, EQ_EXPOSURE, E_EQ_PRICE, I_N_EQ, I_SAMPLE_AT, I_STATUS, M_MARK,
                            STATUS_OVERFLOW)
 from .instruments import CASH_SETTLED, CURRENCY, MULTIPLIER
 from .engine_ref import load
@@ -117,21 +117,23 @@ def gross_exposure(eng, ctx):
 @hot(inline="always")
 def sample(eng, ctx, records, k, t):
     """One point of the equity curve (and of every `record` series, and instrument k's mark) at time t; one per
-    time."""
+    time: a later event at the same time replaces it."""
     iv = eng[E_IV]
     n = iv[I_N_EQ]
-    ts = eng[E_EQ_TS]
     eq = eng[E_EQ]
-    if n > 0 and ts[n - 1] == t:
-        n -= 1  # a later event at the same time replaces the sample
-    elif n >= ts.shape[0]:
+    if n > 0 and iv[I_SAMPLE_AT] == t:
+        n -= 1
+    elif n >= eq.shape[0]:
         iv[I_STATUS] = STATUS_OVERFLOW
         return
-    ts[n] = t
+    iv[I_SAMPLE_AT] = t
+    ts = eng[E_EQ_TS]
+    if ts.shape[0] > 0:
+        ts[n] = t
+        eng[E_EQ_PRICE][n] = eng[E_MARKET][k, M_MARK]
     eq[n, EQ_EQUITY] = ctx[EQUITY]
     eq[n, EQ_CASH] = ctx[CASH]
     eq[n, EQ_EXPOSURE] = gross_exposure(eng, ctx)
-    eq[n, EQ_PRICE] = eng[E_MARKET][k, M_MARK]
     rec = eng[E_RECORDS]
     for r in range(records.shape[0]):
         rec[n, r] = records[r]

@@ -16,7 +16,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from .backtest import RawResult
-from .engine_state import EQ_CASH, EQ_EQUITY, EQ_EXPOSURE, EQ_PRICE
+from .engine_state import EQ_CASH, EQ_EQUITY, EQ_EXPOSURE
 from .events import ORDER_EVENT_NAMES, ORDER_REASONS
 from .driver import primary_stream
 from .report import Report, build_report
@@ -103,9 +103,9 @@ class BacktestResult:
         sampled on (`price`) and each `record` series."""
         eq, ts = self.raw.equity, self.raw.equity_ts
         keep = np.r_[ts[1:] != ts[:-1], True] if len(ts) else np.zeros(0, bool)  # one sample per time
-        eq, ts = eq[keep], ts[keep]
+        eq, ts, price = eq[keep], ts[keep], self.raw.price[keep]
         df = pd.DataFrame({"equity": eq[:, EQ_EQUITY], "cash": eq[:, EQ_CASH], "exposure": eq[:, EQ_EXPOSURE],
-                           "drawdown": drawdown(eq[:, EQ_EQUITY]), "price": eq[:, EQ_PRICE]}, index=_time(ts))
+                           "drawdown": drawdown(eq[:, EQ_EQUITY]), "price": price}, index=_time(ts))
         df.index.name = "time"
         records = self.raw.records[keep]
         for r, name in enumerate(self.strategy.manifest.records):

@@ -411,7 +411,7 @@ def test_invariants_on_random_orders(bar_script, data, mode, p1, p2, p3, at_bar,
     assert r.final_ctx[1] == pytest.approx(cash, rel=1e-12)
     assert r.final_ctx[0] == pytest.approx(cash + signed * data["close"][-1], rel=1e-12)  # equity
     # every equity sample is cash + the position (summed from the fills so far) at the bar's close
-    for t, (equity, cash_then, _, price) in zip(r.equity_ts, r.equity):
+    for t, (equity, cash_then, _), price in zip(r.equity_ts, r.equity, r.price):
         held = (r.fills["side"] * r.fills["qty"])[r.fills["ts_event"] <= t].sum()
         assert equity == pytest.approx(cash_then + held * by_time[int(t)]["close"], rel=1e-12, abs=1e-9)
         assert price == by_time[int(t)]["close"]  # the sampled mark

@@ -170,7 +170,9 @@ def test_a_run_fed_month_by_month_equals_one_pass(breakout, tmp_path):
     windowed = run_engine(breakout, feed, params=dict(params))
     assert len(whole.fills) > 20
     assert np.array_equal(whole.fills, windowed.fills)
+    # the curve in memory takes its times and prices from the array; from the catalog, the engine samples them
     assert np.array_equal(whole.equity, windowed.equity) and np.array_equal(whole.equity_ts, windowed.equity_ts)
+    assert np.array_equal(whole.price, windowed.price)
     # a cut inside the data: the same as cutting the arrays
     start, end = int(bars["ts_event"][20_000]), int(bars["ts_event"][50_000])
     cut = run_engine(breakout, CatalogFeed(catalog, window_rows=1), params=dict(params), start=start, end=end)
@@ -195,6 +197,7 @@ def test_dbn_quotes_run_day_by_day_with_the_catalogs_instrument(tmp_path):
     assert windowed.instruments[0].multiplier == 50.0 and windowed.instruments[0].tick_size == 0.25
     assert len(windowed.fills) >= 1 and windowed.fills["ts_event"][0] >= np.datetime64("2024-07-02", "ns").astype(np.int64)
     assert np.array_equal(whole.fills, windowed.fills) and np.array_equal(whole.equity, windowed.equity)
+    assert np.array_equal(whole.equity_ts, windowed.equity_ts) and np.array_equal(whole.price, windowed.price)
 
 
 def test_missing_instruments_and_series_are_named(breakout, tmp_path):
