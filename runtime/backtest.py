@@ -94,13 +94,18 @@ class Log:
         end = self.n + len(rows)
         if end > len(self.array):
             grown = np.zeros((max(end, 2 * len(self.array)),) + self.array.shape[1:], self.array.dtype)
-            grown[:self.n] = self.array[:self.n]
+            _raw(grown)[:self.n] = _raw(self.array)[:self.n]
             self.array = grown
-        self.array[self.n:end] = rows
+        _raw(self.array)[self.n:end] = _raw(rows)
         self.n = end
 
     def rows(self) -> np.ndarray:
         return self.array[:self.n]
+
+
+def _raw(a: np.ndarray) -> np.ndarray:
+    """Records as opaque bytes: numpy copies structured rows field by field, ten times slower than their bytes."""
+    return a.view(np.dtype((np.void, a.dtype.itemsize))) if a.dtype.names else a
 
 
 @dataclass

@@ -26,7 +26,7 @@ from .ops import LOG_COUNT
 from .events import ORDER_EVENT_KINDS
 
 DRIVER_FILE = "driver.py"
-DRIVER_FORMAT = 5  # changes when the generated code does, so that drivers written before are rewritten
+DRIVER_FORMAT = 6  # changes when the generated code does, so that drivers written before are rewritten
 
 
 def matching_streams(manifest) -> list[bool]:
@@ -61,7 +61,7 @@ def driver_source(strategy, key: str) -> str:
         'do not edit."""',
         f"# key {key}",
         "from nts.runtime import loop as L",
-        "from nts.runtime.engine_ref import by_ref",
+        "from nts.runtime.engine_ref import by_ref, load",
         "from nts.runtime.jit import hot",
         f"import {strategy.module.__name__} as S",
         "",
@@ -71,9 +71,16 @@ def driver_source(strategy, key: str) -> str:
         "@hot",
         "def deliver(state, ctx, out, eng, t):",
         "    \"\"\"Runs the handlers of the fills and order events due by t (and of what those cause).\"\"\"",
+        "    deliver_at(by_ref(state), ctx, out, by_ref(eng), t)",
+        "",
+        "",
+        "@hot",
+        "def deliver_at(sp, ctx, out, ep, t):",
+        "    \"\"\"`deliver` with the state and the engine by reference (nts.runtime.engine_ref): the loop's call.\"\"\"",
+        "    state = load(sp)",
+        "    eng = load(ep)",
         f"    counters = state[{idx['counters']}]",
         f"    logs = state[{idx['logs']}]",
-        "    ep = by_ref(eng)",
         "    while L.queued(eng):",
         "        item = L.engine(L.OP_NEXT_DELIVERY, ep, ctx, out, 0, logs, counters, -1, 0.0, 0.0, 0.0, 0.0, t)",
         "        if item < 0 or L.cascade(eng, t):",
@@ -100,9 +107,10 @@ def driver_source(strategy, key: str) -> str:
             lines += [f"    counters = state[{idx['counters']}]",
                       f"    logs = state[{idx['logs']}]",
                       "    ep = by_ref(eng)",
+                      "    sp = by_ref(state)",
                       f"    n = S.{fn}(tev, 0, state, ctx, out)",
                       "    " + _after("tev[0]['ts_event']"),
-                      "    deliver(state, ctx, out, eng, tev[0]['ts_event'])"]
+                      "    deliver_at(sp, ctx, out, ep, tev[0]['ts_event'])"]
         lines += ["    return 0", "", ""]
 
     streams = [f"s{i}" for i in range(len(m.streams))]
@@ -115,6 +123,7 @@ def driver_source(strategy, key: str) -> str:
         f"    logs = state[{idx['logs']}]",
         f"    records = state[{idx['records']}]",
         "    ep = by_ref(eng)",
+        "    sp = by_ref(state)",
         "    done = 0",
         "    while done < limit:",
         "        best = -1",
@@ -134,7 +143,7 @@ def driver_source(strategy, key: str) -> str:
         f"        na = iv[{I_NEXT_ACTION}]",
         "        if na <= t_end and na <= tb and na <= tt:",
         "            L.engine(L.OP_ADVANCE, ep, ctx, out, 0, logs, counters, -1, 0.0, 0.0, 0.0, 0.0, na)",
-        "            deliver(state, ctx, out, eng, na)",
+        "            deliver_at(sp, ctx, out, ep, na)",
         f"            if iv[{I_STATUS}] != 0:",
         f"                return iv[{I_STATUS}]",
         "            continue",
@@ -148,7 +157,7 @@ def driver_source(strategy, key: str) -> str:
         for n_, (_, fn) in enumerate(timers):
             lines += [f"            {'el' if n_ else ''}if ti == {n_}:", f"                n = S.{fn}(tev, 0, state, ctx, out)"]
         lines += [f"            {_after('tt')}",
-                  "            deliver(state, ctx, out, eng, tt)",
+                  "            deliver_at(sp, ctx, out, ep, tt)",
                   "            timers[ti, 0] = tt + timers[ti, 1]",
                   "            continue"]
     lines += ["        if best < 0:", f"            return {STATUS_DONE}"]
@@ -158,12 +167,12 @@ def driver_source(strategy, key: str) -> str:
         lines += [" " * 12 + line for line in _market_event(stream.data, s, k, matches[i])]
         lines += [
             "            if L.queued(eng):",
-            "                deliver(state, ctx, out, eng, tb)",
+            "                deliver_at(sp, ctx, out, ep, tb)",
             f"            n = S.{ep['step:' + stream.key]}({s}, j, state, ctx, out)",
             f"            if n > 0 or counters[{LOG_COUNT}] > 0:",
             f"                {_after('tb')}",
             "                if L.queued(eng):",
-            "                    deliver(state, ctx, out, eng, tb)",
+            "                    deliver_at(sp, ctx, out, ep, tb)",
         ]
         if i == primary:
             lines.append(f"            L.sample(eng, ctx, records, {k}, tb)")
