@@ -7,7 +7,10 @@ most of an EMA-cross run). So the engine's functions pass its address instead (`
 takes `ep = by_ref(eng)` once, and a function reads the arrays it uses with `eng = load(ep)`, which compiles to
 loads of just those fields.
 
-`ep` points into the entry point's stack frame: it is valid while that call runs, and is never stored. Functions
+`ep` points into the entry point's stack frame: it is valid while that call runs, and is never stored. What `load`
+returns is borrowed, not owned: its arrays carry no memory-info pointer, so Numba's reference counting (which
+decrements every variable it owns when the variable dies) leaves the entry point's references alone. An array
+loaded this way must not outlive the call (returned, or stored in a structure that does). Functions
 inlined into the backtest driver (runtime/loop.py's per-event helpers) keep taking `eng` itself, which costs nothing
 there. Without the JIT (NUMBA_DISABLE_JIT=1) the reference is the tuple itself.
 """
@@ -28,10 +31,27 @@ def _by_ref(typingctx, tup):
     return types.CPointer(tup)(tup), codegen
 
 
+def _borrowed(context, builder, ty, value):
+    """`value` with every array's memory-info pointer set to null: NRT's incref and decref skip a null one."""
+    if isinstance(ty, types.Array):
+        ary = context.make_array(ty)(context, builder, value=value)
+        ary.meminfo = cgutils.get_null_value(ary.meminfo.type)
+        ary.parent = cgutils.get_null_value(ary.parent.type)
+        return ary._getvalue()
+    if isinstance(ty, types.BaseTuple):
+        for i, item in enumerate(ty):
+            value = builder.insert_value(value, _borrowed(context, builder, item, builder.extract_value(value, i)), i)
+        return value
+    if context.data_model_manager[ty].has_nrt_meminfo():
+        raise TypeError(f"engine_ref.load cannot borrow a {ty}")
+    return value
+
+
 @intrinsic
 def _load(typingctx, ptr):
     def codegen(context, builder, sig, args):
-        return context.data_model_manager[sig.return_type].from_data(builder, builder.load(args[0]))
+        value = context.data_model_manager[sig.return_type].from_data(builder, builder.load(args[0]))
+        return _borrowed(context, builder, sig.return_type, value)
 
     return ptr.dtype(ptr), codegen
 
