@@ -26,7 +26,7 @@ from .ops import LOG_COUNT
 from .events import ORDER_EVENT_KINDS
 
 DRIVER_FILE = "driver.py"
-DRIVER_FORMAT = 6  # changes when the generated code does, so that drivers written before are rewritten
+DRIVER_FORMAT = 7  # changes when the generated code does, so that drivers written before are rewritten
 
 
 def matching_streams(manifest) -> list[bool]:
@@ -66,6 +66,13 @@ def driver_source(strategy, key: str) -> str:
         f"import {strategy.module.__name__} as S",
         "",
         f"NO_TIME = {NO_TIME}",
+        "",
+        "",
+        "@hot",
+        "def venue_report(eng, ctx, out, kind, logs, counters, seq, a, b, c, d, t):",
+        "    \"\"\"A real venue's report (runtime/execution.py), applied by the live engine. Here, not in the engine's",
+        "    module: its machine code calls the engine by symbol, so it is cached with the drivers keyed by that.\"\"\"",
+        "    return L.engine(L.OP_VENUE_REPORT, by_ref(eng), ctx, out, kind, logs, counters, seq, a, b, c, d, t)",
         "",
         "",
         "@hot",

@@ -27,7 +27,6 @@ from ..compiler.manifest import STATE_ARRAYS
 from .backtest import Risk, Venue, build
 from .events import BAR_DTYPE, ORDER_DENIED, ORDER_PENDING_CANCEL, ORDER_PENDING_MODIFY, TIMER_DTYPE
 from .instruments import Instrument
-from .loop import venue_report
 
 INPUT_MARKET, INPUT_CLOCK, INPUT_REPORT = 0, 1, 2
 
@@ -226,8 +225,8 @@ class LiveEngine:
             self.journal.report(self.events_in + 1, t, kind, seq, qty, price, fee, maker_or_reason, trade)
         eng, state, ctx, out, driver = self.built
         logs, counters = state[STATE_ARRAYS.index("logs")], state[STATE_ARRAYS.index("counters")]
-        row = int(venue_report(eng, ctx, out, int(kind), logs, counters, int(seq), float(qty),
-                                  float(price), float(fee), float(maker_or_reason), t))
+        row = int(driver.venue_report(eng, ctx, out, int(kind), logs, counters, int(seq), float(qty),
+                                         float(price), float(fee), float(maker_or_reason), t))
         driver.deliver(state, ctx, out, eng, t)
         self.events_in += 1
         self._check()

@@ -16,7 +16,7 @@ from . import execution, matching, orders, portfolio, venue
 from .engine_state import (C_LIVE, E_CFG, E_EQ, E_EVENTS, E_FILLS, E_IV, E_LOG_TS, E_LOGS, I_CASCADE, I_CASCADE_AT, I_DONE_ROWS,
                            I_LOGS_DROPPED, I_N_EQ, I_N_EVENTS, I_N_FILLS, I_N_LOG, I_N_ROWS, I_Q_TAIL, I_STATUS,
                            MAX_CASCADE, STATUS_RUNAWAY)
-from .engine_ref import by_ref, load
+from .engine_ref import load
 from .jit import hot
 from .ops import LOG_COUNT
 
@@ -115,12 +115,6 @@ def buffers_full(eng):
     half = eng[E_FILLS].shape[0] // 2
     return (iv[I_N_FILLS] > half or iv[I_N_EVENTS] > eng[E_EVENTS].shape[0] // 2 or iv[I_N_ROWS] > half
             or iv[I_N_EQ] >= eng[E_EQ].shape[0] - 2 or iv[I_N_LOG] > eng[E_LOGS].shape[0] // 2)
-
-
-@hot
-def venue_report(eng, ctx, out, kind, logs, counters, seq, a, b, c, d, t):
-    """A real venue's report (runtime/execution.py), applied from Python by the live engine."""
-    return engine(OP_VENUE_REPORT, by_ref(eng), ctx, out, kind, logs, counters, seq, a, b, c, d, t)
 
 
 @hot

@@ -9,6 +9,11 @@ one price is caught at that input, with the .nts line of the order that differs.
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+from pathlib import Path
+
 import numpy as np
 import pytest
 
@@ -133,6 +138,46 @@ def test_live_cancel_is_a_request_until_the_venue_answers(tmp_path):
     assert len(box.logs) == 1  # the strategy's `on order canceled` ran
     row, _ = engine.report(REPORT_CANCELED, int(order["seq"]))  # about an order that is no longer open
     assert row == -1
+
+
+VENUE_REPORT_SCRIPT = """
+import sys
+import nts
+from nts.runtime.events import ORDER_EVENT_NAMES
+from nts.runtime.execution import REPORT_ACCEPTED
+from nts.runtime.instruments import default_instrument
+from nts.runtime.live import LiveEngine
+from harness import bars
+strategy = nts.load(sys.argv[1])
+engine = LiveEngine(strategy, [default_instrument("TEST.XNAS")], start_ns=0)
+(order,) = engine.market(0, bars([100.0])[0]).orders
+row, box = engine.report(REPORT_ACCEPTED, int(order["seq"]))
+print(row, [ORDER_EVENT_NAMES[k] for k in box.events["kind"]])
+"""
+
+
+def test_a_venue_report_after_the_engine_was_compiled_again(tmp_path):
+    """The engine's entry point is called by symbol, and a compilation names it anew: a process that compiles it
+    again (its cache gone, or rewritten by another process) must not load callers cached against the old name. The
+    live engine's venue report once was one, and `ntc live` crashed (SIGSEGV) at its first report."""
+    strategy = compile_text(LIMIT_THEN_CANCEL, tmp_path)
+    cache = tmp_path / "numba_cache"
+    env = dict(os.environ, NUMBA_CACHE_DIR=str(cache), PYTHONPATH=str(Path(__file__).parent))
+    script = tmp_path / "report.py"
+    script.write_text(VENUE_REPORT_SCRIPT)
+
+    def report():
+        done = subprocess.run([sys.executable, str(script), str(strategy.directory)], env=env, capture_output=True,
+                              text=True, timeout=300)
+        assert done.returncode == 0, done.stderr[-2000:]
+        return done.stdout
+
+    assert report() == "0 ['accepted']\n"
+    engine_cache = list(cache.rglob("loop.engine-*"))
+    assert engine_cache
+    for f in engine_cache:
+        f.unlink()
+    assert report() == "0 ['accepted']\n"
 
 
 def test_live_rejection_reaches_the_strategy_with_the_venues_reason(tmp_path):
