@@ -29,7 +29,8 @@ class _BoundaryDispatcher(_HotDispatcher):
     Numba links a callee's LLVM code into every caller and optimizes it again there: every strategy's backtest
     driver re-optimized the whole engine (10 s per strategy). The engine's entry points are compiled once per
     install; a caller's machine code calls them where the process loaded them, so they must be loaded
-    (`dispatcher.compile(signature)`) before a cached caller is."""
+    (`dispatcher.compile(signature)`) before a cached caller is. A compilation names the function anew, so only
+    callers cached under a key holding that name (the generated drivers, runtime/driver.py) may call it."""
 
     def add_overload(self, cres):
         super().add_overload(cres)
