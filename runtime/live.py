@@ -167,11 +167,16 @@ class LiveEngine:
         self.tev[0]["ts_event"] = self.tev[0]["ts_recv"] = start_ns
         driver.start(self.tev, state, ctx, out, eng)
         self.started = self._collect(start_ns)
-        # The run loop is compiled (or loaded from Numba's cache) on its first call: here, not on the first tick
-        # (with nothing cached that takes seconds, while the venue's feed goes on).
+        # The driver's functions are compiled (or loaded from Numba's cache) on their first call: here, not on the
+        # first tick or venue report (with nothing cached that takes seconds, while the venue's feed goes on).
         if hasattr(driver.run, "compile"):  # not under NUMBA_DISABLE_JIT
             args = (*self.none, self.cur, start_ns, self.timers, self.tev, state, ctx, out, eng, 1)
             driver.run.compile(tuple(numba.typeof(a) for a in args))
+            if not paper:
+                logs, counters = state[STATE_ARRAYS.index("logs")], state[STATE_ARRAYS.index("counters")]
+                report = (eng, ctx, out, 0, logs, counters, 0, 0.0, 0.0, 0.0, 0.0, start_ns)
+                driver.venue_report.compile(tuple(numba.typeof(a) for a in report))
+                driver.deliver.compile(tuple(numba.typeof(a) for a in (state, ctx, out, eng, start_ns)))
 
     # ---------------------------------------------------------------- inputs
     def market(self, i: int, record) -> Outbox:

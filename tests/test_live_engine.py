@@ -180,6 +180,18 @@ def test_a_venue_report_after_the_engine_was_compiled_again(tmp_path):
     assert report() == "0 ['accepted']\n"
 
 
+def test_live_mode_compiles_what_a_venue_report_calls_before_the_feed_starts(tmp_path):
+    """A first report compiling the driver's functions would take a second while bars go on: one bar late."""
+    strategy = compile_text(LIMIT_THEN_CANCEL, tmp_path)
+    engine = LiveEngine(strategy, [default_instrument("TEST.XNAS")], start_ns=0)
+    driver = engine.built.driver
+    compiled = (len(driver.venue_report.overloads), len(driver.deliver.overloads))
+    (order,) = engine.market(0, bars([100.0])[0]).orders
+    engine.report(REPORT_ACCEPTED, int(order["seq"]))
+    assert compiled == (1, 1)
+    assert (len(driver.venue_report.overloads), len(driver.deliver.overloads)) == compiled
+
+
 def test_live_rejection_reaches_the_strategy_with_the_venues_reason(tmp_path):
     strategy = compile_text(LIMIT_THEN_CANCEL.replace("on order canceled:", "on order rejected:"), tmp_path)
     engine = LiveEngine(strategy, [default_instrument("TEST.XNAS")], start_ns=0)
