@@ -26,6 +26,7 @@ from zoneinfo import ZoneInfo
 import numpy as np
 
 from ..runtime.events import BAR_DTYPE, QUOTE_DTYPE, TRADE_DTYPE
+from .scan import BACK, NONFINITE, REPEAT, first_bad_rows
 
 NS = 10**9
 DTYPES = {"bars": BAR_DTYPE, "quotes": QUOTE_DTYPE, "trades": TRADE_DTYPE}
@@ -106,24 +107,30 @@ def validate(events: np.ndarray, kind: str, source: str, first_row: int = 1, rep
     """Checks events of `kind` (bars, quotes, trades, book, mbo, status) read from `source` (row numbers from
     `first_row`). Returns (events, Repairs)."""
     repairs = Repairs()
-    ts = events[time_field(kind)]
     order = None  # after a repair: position now -> position read, for the row numbers of messages
+    prices, names = PRICE_FIELDS[kind], PRICE_FIELDS[kind] + SIZE_FIELDS[kind]
 
     def row(j: int) -> int:
         return first_row + (j if order is None else int(order[j]))
 
-    back = np.flatnonzero(ts[1:] < ts[:-1])
-    if len(back):
+    def scan():
+        return first_bad_rows(events[time_field(kind)], [events[f] for f in names], len(prices),
+                              ohlc=kind == "bars", crossed=kind == "quotes")
+
+    first = scan()
+    ts = events[time_field(kind)]
+    if first[BACK] >= 0:
         if not repair:
-            j = int(back[0]) + 1
+            j = int(first[BACK])
             raise UnsortedTimestamps(source, first_row + j,
                                      f"{iso(ts[j])} comes after {iso(ts[j - 1])} (use --repair to sort)")
         order = np.argsort(ts, kind="stable")
         repairs.sorted_rows = int(np.count_nonzero(order != np.arange(len(ts))))
         events = events[order]
         ts = events[time_field(kind)]
-    same = np.flatnonzero(ts[1:] == ts[:-1])
-    if kind == "bars" and len(same):
+        first = scan()
+    if kind == "bars" and first[REPEAT] >= 0:
+        same = np.flatnonzero(ts[1:] == ts[:-1])
         fields = [f for f in events.dtype.names if f not in ("ts_recv",)]
         exact = np.array([all(events[f][j] == events[f][j + 1] for f in fields) for j in same.tolist()], bool)
         if not exact.all():
@@ -138,38 +145,24 @@ def validate(events: np.ndarray, kind: str, source: str, first_row: int = 1, rep
         keep[same + 1] = False
         repairs.dropped_duplicates = int((~keep).sum())
         events, order = events[keep], (np.flatnonzero(keep) if order is None else order[keep])
-    for name in PRICE_FIELDS[kind] + SIZE_FIELDS[kind]:
-        col = events[name]
-        bad = np.flatnonzero(~np.isfinite(col))
-        if len(bad):
-            j = int(bad[0])
-            raise NonFiniteValue(source, row(j), f"{name} is {col[j]}")
-    for name in PRICE_FIELDS[kind]:
-        bad = np.flatnonzero(events[name] <= 0)
-        if len(bad):
-            j = int(bad[0])
+        first = scan()
+    for c, name in enumerate(names):
+        j = int(first[NONFINITE + c])
+        if j >= 0:
+            raise NonFiniteValue(source, row(j), f"{name} is {events[name][j]}")
+    for c, name in enumerate(names):
+        j = int(first[NONFINITE + len(names) + c])
+        if j >= 0 and c < len(prices):
             raise NonPositivePrice(source, row(j), f"{name} is {events[name][j]}")
-    for name in SIZE_FIELDS[kind]:
-        bad = np.flatnonzero(events[name] < 0)
-        if len(bad):
-            j = int(bad[0])
+        if j >= 0:
             raise DataError(source, row(j), f"{name} is negative: {events[name][j]}")
-    if kind == "bars":
-        bad = np.flatnonzero((events["high"] < events["low"]) | (events["high"] < events["open"])
-                             | (events["high"] < events["close"]) | (events["low"] > events["open"])
-                             | (events["low"] > events["close"]))
-        if len(bad):
-            j = int(bad[0])
-            b = events[j]
-            raise HighBelowLow(source, row(j), f"open {b['open']} high {b['high']} low "
-                                                                  f"{b['low']} close {b['close']}: high must be the "
-                                                                  "highest and low the lowest")
-    if kind == "quotes":
-        bad = np.flatnonzero(events["bid"] > events["ask"])
-        if len(bad):
-            j = int(bad[0])
-            raise CrossedQuote(source, row(j),
-                               f"bid {events['bid'][j]} above ask {events['ask'][j]}")
+    j = int(first[NONFINITE + 2 * len(names)]) if names else -1
+    if j >= 0 and kind == "bars":
+        b = events[j]
+        raise HighBelowLow(source, row(j), f"open {b['open']} high {b['high']} low {b['low']} close {b['close']}: "
+                                           "high must be the highest and low the lowest")
+    if j >= 0 and kind == "quotes":
+        raise CrossedQuote(source, row(j), f"bid {events['bid'][j]} above ask {events['ask'][j]}")
     if kind == "book":
         _validate_book(events, source, row)
     return events, repairs
@@ -261,7 +254,7 @@ def _from_table(table, kind: str, columns: dict[str, str], tz: str, time_unit: s
             out[field] = _times(values, tz, time_unit, source)
         else:
             try:
-                out[field] = values.to_numpy(zero_copy_only=False).astype(np.float64)
+                out[field] = values.to_numpy(zero_copy_only=False).astype(np.float64, copy=False)
             except (ValueError, TypeError):
                 raise WrongSchema(source, None, f"column {column!r} for `{field}` is not numeric") from None
     out["ts_recv"] = out["ts_event"]
@@ -272,7 +265,7 @@ def _times(values, tz: str, time_unit: str | None, source: str) -> np.ndarray:
     import pyarrow as pa
     import pyarrow.compute as pc
     if pa.types.is_integer(values.type):
-        raw = values.to_numpy(zero_copy_only=False).astype(np.int64)
+        raw = values.to_numpy(zero_copy_only=False).astype(np.int64, copy=False)
         unit = time_unit or _guess_unit(raw)
         return raw * UNIT_NS[unit]
     if pa.types.is_date(values.type):
